@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/crdt/structstore.h"
+
+#include "core/crdt/branch.h"
+#include "core/crdt/transaction.h"
+
+#include <algorithm>
+
+namespace Tandem::Crdt {
+
+namespace {
+constexpr size_t chunkSize = 256;
+}
+
+StructStore::~StructStore() = default;
+
+Clock StructStore::state(ClientId client) const
+{
+    auto it = m_clients.find(client);
+    if (it == m_clients.end() || it->second.empty()) {
+        return 0;
+    }
+    return it->second.back()->endClock();
+}
+
+StateVector StructStore::stateVector() const
+{
+    StateVector sv;
+    for (const auto &[client, s] : m_clients) {
+        if (!s.empty()) {
+            sv.set(client, s.back()->endClock());
+        }
+    }
+    return sv;
+}
+
+StructStore::Structs *StructStore::structs(ClientId client)
+{
+    auto it = m_clients.find(client);
+    return it == m_clients.end() ? nullptr : &it->second;
+}
+
+const StructStore::Structs *StructStore::structs(ClientId client) const
+{
+    auto it = m_clients.find(client);
+    return it == m_clients.end() ? nullptr : &it->second;
+}
+
+size_t StructStore::findIndex(const Structs &structs, Clock clock)
+{
+    size_t lo = 0;
+    size_t hi = structs.size();
+    // Recent structs are looked up most often: check the last one first.
+    if (hi > 0 && structs[hi - 1]->id.clock <= clock) {
+        return hi - 1;
+    }
+    while (lo + 1 < hi) {
+        const size_t mid = (lo + hi) / 2;
+        if (structs[mid]->id.clock <= clock) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+Item *StructStore::find(Id id) const
+{
+    const Structs *s = structs(id.client);
+    if (!s || s->empty() || id.clock >= s->back()->endClock()) {
+        return nullptr;
+    }
+    return (*s)[findIndex(*s, id.clock)];
+}
+
+Item *StructStore::splitItem(Transaction &tr, Item *left, uint64_t diff)
+{
+    Item *right = allocate();
+    right->id = {left->id.client, left->id.clock + diff};
+    right->length = left->length - diff;
+    right->origin = Id {left->id.client, left->id.clock + diff - 1};
+    right->rightOrigin = left->rightOrigin;
+    right->left = left;
+    right->right = left->right;
+    right->parent = left->parent;
+    right->parentSub = left->parentSub;
+    right->ref = left->ref;
+    right->content = spliceContent(left->ref, left->content, diff);
+    right->flags = left->flags & (Item::Deleted | Item::Keep);
+    if (left->flags & Item::HasRedone) {
+        Id r = m_redone.at(left);
+        setRedone(right, {r.client, r.clock + diff});
+    }
+    left->right = right;
+    if (right->right) {
+        right->right->left = right;
+    }
+    tr.mergeStructs.push_back(right);
+    if (right->parentSub && !right->right) {
+        right->parent->map[*right->parentSub] = right;
+    }
+    left->length = diff;
+    Structs &s = m_clients[left->id.client];
+    const size_t idx = findIndex(s, left->id.clock);
+    s.insert(s.begin() + static_cast<ptrdiff_t>(idx) + 1, right);
+    return right;
+}
+
+Item *StructStore::getItemCleanStart(Transaction &tr, Id id)
+{
+    Structs *s = structs(id.client);
+    if (!s || s->empty()) {
+        return nullptr;
+    }
+    const size_t idx = findIndex(*s, id.clock);
+    Item *item = (*s)[idx];
+    if (item->id.clock < id.clock && !item->isGc()) {
+        return splitItem(tr, item, id.clock - item->id.clock);
+    }
+    return item;
+}
+
+Item *StructStore::getItemCleanEnd(Transaction &tr, Id id)
+{
+    Structs *s = structs(id.client);
+    if (!s || s->empty()) {
+        return nullptr;
+    }
+    const size_t idx = findIndex(*s, id.clock);
+    Item *item = (*s)[idx];
+    if (id.clock != item->endClock() - 1 && !item->isGc()) {
+        splitItem(tr, item, id.clock - item->id.clock + 1);
+    }
+    return item;
+}
+
+void StructStore::add(Item *item)
+{
+    Structs &s = m_clients[item->id.client];
+    s.push_back(item);
+}
+
+Item *StructStore::allocate()
+{
+    if (!m_free.empty()) {
+        Item *item = m_free.back();
+        m_free.pop_back();
+        return item;
+    }
+    if (m_chunks.empty() || m_chunkUsed == chunkSize) {
+        m_chunks.push_back(std::make_unique<Item[]>(chunkSize));
+        m_chunkUsed = 0;
+    }
+    return &m_chunks.back()[m_chunkUsed++];
+}
+
+void StructStore::release(Item *item)
+{
+    if (item->flags & Item::HasRedone) {
+        m_redone.erase(item);
+    }
+    *item = Item {};
+    m_free.push_back(item);
+}
+
+std::optional<Id> StructStore::redone(const Item *item) const
+{
+    if (!(item->flags & Item::HasRedone)) {
+        return std::nullopt;
+    }
+    return m_redone.at(item);
+}
+
+void StructStore::setRedone(Item *item, Id id)
+{
+    m_redone[item] = id;
+    item->flags |= Item::HasRedone;
+}
+
+DeleteSet StructStore::deleteSet() const
+{
+    DeleteSet ds;
+    // Deterministic order is not needed here: encode() sorts clients.
+    for (const auto &[client, s] : m_clients) {
+        for (size_t i = 0; i < s.size(); ++i) {
+            if (s[i]->deleted()) {
+                const Clock clock = s[i]->id.clock;
+                uint64_t len = s[i]->length;
+                while (i + 1 < s.size() && s[i + 1]->deleted()) {
+                    len += s[++i]->length;
+                }
+                auto &ranges = ds.clients();
+                if (ranges.empty() || ranges.back().first != client) {
+                    ranges.emplace_back(client, DeleteSet::Ranges {});
+                }
+                ranges.back().second.push_back({clock, len});
+            }
+        }
+    }
+    return ds;
+}
+
+size_t StructStore::itemCount() const
+{
+    size_t n = 0;
+    for (const auto &[client, s] : m_clients) {
+        n += s.size();
+    }
+    return n;
+}
+
+std::string StructStore::checkIntegrity() const
+{
+    for (const auto &[client, s] : m_clients) {
+        Clock expected = 0;
+        for (size_t i = 0; i < s.size(); ++i) {
+            const Item *it = s[i];
+            if (it->id.client != client) {
+                return "struct filed under the wrong client";
+            }
+            if (it->id.clock != expected) {
+                return "gap or overlap in client " + std::to_string(client) + " at clock " + std::to_string(expected);
+            }
+            if (it->length == 0) {
+                return "zero-length struct";
+            }
+            expected = it->endClock();
+            if (it->isGc()) {
+                continue;
+            }
+            if (!it->parent) {
+                return "item without parent";
+            }
+            if (it->left && it->left->right != it) {
+                return "broken left link";
+            }
+            if (it->right && it->right->left != it) {
+                return "broken right link";
+            }
+            if (!it->left && !it->parentSub && it->parent->start != it) {
+                return "first item is not the parent's start";
+            }
+            if (it->ref != ContentRef::Deleted && it->ref != ContentRef::GC && contentLength(it->ref, it->content) != it->length) {
+                return "content length differs from item length";
+            }
+            if (it->parentSub && !it->right) {
+                auto m = it->parent->map.find(*it->parentSub);
+                if (m == it->parent->map.end() || m->second != it) {
+                    return "map entry does not point at its newest item";
+                }
+            }
+            if (it->parentSub && it->right && !it->deleted()) {
+                return "overwritten map value is not deleted";
+            }
+        }
+    }
+    return {};
+}
+
+} // namespace Tandem::Crdt

@@ -6,16 +6,32 @@ namespace Tandem::Crdt {
 Branch::Position Branch::findMarker(uint64_t index)
 {
     Marker *best = nullptr;
+    uint64_t bestDistance = 0;
     for (auto &m : markers) {
-        if (m.item && m.index <= index && (!best || m.index > best->index)) {
+        if (!m.item) {
+            continue;
+        }
+        const uint64_t distance = m.index > index ? m.index - index : index - m.index;
+        if (!best || distance < bestDistance) {
             best = &m;
+            bestDistance = distance;
         }
     }
-    if (!best) {
+    // Walking from the start is cheaper than from a far marker.
+    if (!best || bestDistance > index) {
         return {};
     }
     best->used = ++markerTick;
-    return {best->item, best->index};
+    Item *item = best->item;
+    uint64_t at = best->index;
+    // Walk left to the item holding `index` when the marker lies beyond it.
+    while (at > index && item->left) {
+        item = item->left;
+        if (item->visible()) {
+            at -= item->length;
+        }
+    }
+    return {item, at};
 }
 
 void Branch::rememberMarker(Item *item, uint64_t index)
@@ -43,8 +59,17 @@ void Branch::shiftMarkers(uint64_t index, int64_t delta)
             // An insert lands before the marked item only if that item holds unit `index`;
             // a marker on a tombstone at that index is ambiguous, so drop it.
             if (!m.item->visible() && m.index == index) {
-                m = {};
-                continue;
+                // Move the marker to the previous visible item (as Yjs does) instead of losing it.
+                Item *p = m.item->left;
+                while (p && !p->visible()) {
+                    p = p->left;
+                }
+                if (!p) {
+                    m = {};
+                    continue;
+                }
+                m.item = p;
+                m.index -= p->length;
             }
             if (index <= m.index) {
                 m.index += static_cast<uint64_t>(delta);

@@ -49,7 +49,7 @@ public:
         uint64_t index = 0;
     };
     /// Cached positions (Yjs' search markers): item → index of its first unit.
-    static constexpr size_t markerCount = 8;
+    static constexpr size_t markerCount = 16;
     struct Marker
     {
         Item *item = nullptr;
@@ -60,7 +60,8 @@ public:
     uint64_t markerTick = 0;
 
     void clearMarkers() { markers.fill({}); }
-    /// Closest cached position at or before @p index, or {nullptr, 0}.
+    /// A cached position near @p index: an item starting at or before it, and that item's
+    /// index; {nullptr, 0} when walking from the start is cheaper.
     Position findMarker(uint64_t index);
     void rememberMarker(Item *item, uint64_t index);
     /// A sequence change at @p index of @p delta units (insert > 0, delete < 0).

@@ -387,11 +387,14 @@ void Text::remove(Transaction &tr, uint64_t index, uint64_t length)
         }
         pos.forward();
     }
-    if (start) {
+    if (start && m_branch->hasFormatting) { // without format items there is nothing to clean
         cleanupFormattingGap(tr, start, pos.right, startAttrs, pos.attrs);
     }
     if (!m_branch->hasFormatting) {
         m_branch->shiftMarkers(pos.index, -static_cast<int64_t>(startLength - length));
+        if (pos.right && pos.right->visible()) {
+            m_branch->rememberMarker(pos.right, pos.index);
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 #include "core/encoding/json.h"
 #include "core/encoding/utf.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -250,6 +251,18 @@ struct World::DocState
     std::map<std::string, std::vector<Any>> pendingDeltas;
     std::set<std::string> observed;
 };
+
+void World::describe(Doc &doc, std::string &out)
+{
+    // Key order of a map follows each peer's history (as in Yjs): compare maps sorted.
+    Any map = typeToJson(doc.getMap("map").branch());
+    Any::Object entries = map.toObject();
+    std::sort(entries.begin(), entries.end(), [](const AnyEntry &a, const AnyEntry &b) { return a.key < b.key; });
+    for (const auto &e : entries) {
+        out += e.key + "=" + e.value.toJson() + ";";
+    }
+    out += typeToJson(doc.getArray("array").branch()).toJson();
+}
 
 World::World() = default;
 World::~World() = default;

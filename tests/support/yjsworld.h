@@ -36,6 +36,8 @@ public:
     /// Executes one command; the response has the same shape as ops.mjs' responses.
     Any exec(const Any &cmd);
     Crdt::Doc *doc(const std::string &name);
+    /// Appends a JSON description of the roots "map" and "array" of @p doc to @p out.
+    static void describe(Crdt::Doc &doc, std::string &out);
 
 private:
     struct DocState;

@@ -16,8 +16,9 @@ namespace {
 bool needsGui(int argc, char **argv)
 {
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--version")
-            || !std::strcmp(argv[i], "-v") || !std::strcmp(argv[i], "--help-all")) {
+        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")
+            || !std::strcmp(argv[i], "--version") || !std::strcmp(argv[i], "-v")
+            || !std::strcmp(argv[i], "--help-all")) {
             return false;
         }
     }
@@ -39,7 +40,8 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationVersion(Tandem::version());
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QCoreApplication::translate("main", "Real-time collaborative notes."));
+    parser.setApplicationDescription(
+            QCoreApplication::translate("main", "Real-time collaborative notes."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.process(*app);

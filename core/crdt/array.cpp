@@ -43,14 +43,16 @@ void Array::insert(Transaction &tr, uint64_t index, std::vector<Encoding::Any> v
     std::vector<Encoding::Any> pack;
     auto flush = [&] {
         if (!pack.empty()) {
-            left = insertLocalItem(tr, m_branch, left, right, nullptr, ContentRef::Any, ContentAny {std::move(pack)});
+            left = insertLocalItem(tr, m_branch, left, right, nullptr, ContentRef::Any,
+                                   ContentAny {std::move(pack)});
             pack.clear();
         }
     };
     for (auto &v : values) {
         if (v.type() == Encoding::Any::Type::Bytes) {
             flush();
-            left = insertLocalItem(tr, m_branch, left, right, nullptr, ContentRef::Binary, ContentBinary {v.toBytes()});
+            left = insertLocalItem(tr, m_branch, left, right, nullptr, ContentRef::Binary,
+                                   ContentBinary {v.toBytes()});
         } else {
             pack.push_back(std::move(v));
         }
@@ -63,7 +65,8 @@ Branch *Array::insertType(Transaction &tr, uint64_t index, NewType type)
     index = std::min(index, m_branch->length);
     Item *left = itemBefore(tr, index);
     Item *right = left ? left->right : m_branch->start;
-    Item *item = insertLocalItem(tr, m_branch, left, right, nullptr, ContentRef::Type, newTypeContent(type));
+    Item *item = insertLocalItem(tr, m_branch, left, right, nullptr, ContentRef::Type,
+                                 newTypeContent(type));
     return item->content.rare<ContentType>()->branch;
 }
 

@@ -81,15 +81,6 @@ void Branch::shiftMarkers(uint64_t index, int64_t delta)
     }
 }
 
-void Branch::forgetMarker(const Item *item)
-{
-    for (auto &m : markers) {
-        if (m.item == item) {
-            m = {};
-        }
-    }
-}
-
 void Branch::redirectMarker(const Item *gone, Item *into)
 {
     for (auto &m : markers) {

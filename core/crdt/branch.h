@@ -66,7 +66,6 @@ public:
     void rememberMarker(Item *item, uint64_t index);
     /// A sequence change at @p index of @p delta units (insert > 0, delete < 0).
     void shiftMarkers(uint64_t index, int64_t delta);
-    void forgetMarker(const Item *item);
     /// @p gone merges into @p into (which precedes it).
     void redirectMarker(const Item *gone, Item *into);
 

@@ -71,7 +71,10 @@ uint64_t contentLength(ContentRef ref, const Content &c)
 }
 
 namespace {
-bool isHighSurrogate(char16_t c) { return c >= 0xD800 && c <= 0xDBFF; }
+bool isHighSurrogate(char16_t c)
+{
+    return c >= 0xD800 && c <= 0xDBFF;
+}
 } // namespace
 
 Content spliceContent(ContentRef ref, Content &c, uint64_t offset)
@@ -92,13 +95,15 @@ Content spliceContent(ContentRef ref, Content &c, uint64_t offset)
     }
     case ContentRef::Any: {
         auto &v = c.any()->values;
-        ContentAny right {std::vector<Encoding::Any>(v.begin() + static_cast<ptrdiff_t>(offset), v.end())};
+        ContentAny right {
+                std::vector<Encoding::Any>(v.begin() + static_cast<ptrdiff_t>(offset), v.end())};
         v.resize(static_cast<size_t>(offset));
         return Content(std::move(right));
     }
     case ContentRef::Json: {
         auto &v = c.rare<ContentJson>()->values;
-        ContentJson right {std::vector<std::string>(v.begin() + static_cast<ptrdiff_t>(offset), v.end())};
+        ContentJson right {
+                std::vector<std::string>(v.begin() + static_cast<ptrdiff_t>(offset), v.end())};
         v.resize(static_cast<size_t>(offset));
         return Content(std::move(right));
     }
@@ -130,7 +135,8 @@ void appendContent(ContentRef ref, Content &left, Content &right)
     }
 }
 
-void writeContent(Encoding::Encoder &e, ContentRef ref, const Content &c, uint64_t offset, uint64_t length)
+void writeContent(Encoding::Encoder &e, ContentRef ref, const Content &c, uint64_t offset,
+                  uint64_t length)
 {
     switch (ref) {
     case ContentRef::GC:

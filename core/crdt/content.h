@@ -82,7 +82,8 @@ struct ContentDeleted
 };
 
 /// Rare content kinds live behind one pointer so that items stay small.
-using RareContent = std::variant<ContentJson, ContentBinary, ContentEmbed, ContentFormat, ContentType, ContentDoc>;
+using RareContent = std::variant<ContentJson, ContentBinary, ContentEmbed, ContentFormat,
+                                 ContentType, ContentDoc>;
 
 /// The payload of an item. The length of Deleted/GC/Skip content is the item's length.
 class Content
@@ -98,24 +99,21 @@ public:
     Content(ContentString s) : m_v(std::move(s)) { }
     Content(ContentAny a) : m_v(std::move(a)) { }
     template<class T>
-        requires std::is_constructible_v<RareContent, T>
-    Content(T rare) : m_v(std::make_unique<RareContent>(std::move(rare)))
-    {
-    }
+    requires std::is_constructible_v<RareContent, T> Content(T rare)
+        : m_v(std::make_unique<RareContent>(std::move(rare)))
+    { }
 
     bool isDeleted() const { return m_v.index() == 0; }
     ContentString *string() { return std::get_if<ContentString>(&m_v); }
     const ContentString *string() const { return std::get_if<ContentString>(&m_v); }
     ContentAny *any() { return std::get_if<ContentAny>(&m_v); }
     const ContentAny *any() const { return std::get_if<ContentAny>(&m_v); }
-    template<class T>
-    T *rare()
+    template<class T> T *rare()
     {
         auto *p = std::get_if<std::unique_ptr<RareContent>>(&m_v);
         return p ? std::get_if<T>(p->get()) : nullptr;
     }
-    template<class T>
-    const T *rare() const
+    template<class T> const T *rare() const
     {
         auto *p = std::get_if<std::unique_ptr<RareContent>>(&m_v);
         return p ? std::get_if<T>(p->get()) : nullptr;
@@ -130,10 +128,14 @@ private:
 
 /// Units of a content: UTF-16 length for strings, element count for Any/JSON, else 1.
 uint64_t contentLength(ContentRef ref, const Content &c);
-inline bool isCountable(ContentRef ref) { return ref != ContentRef::Deleted && ref != ContentRef::Format; }
+inline bool isCountable(ContentRef ref)
+{
+    return ref != ContentRef::Deleted && ref != ContentRef::Format;
+}
 inline bool isMergeable(ContentRef ref)
 {
-    return ref == ContentRef::String || ref == ContentRef::Deleted || ref == ContentRef::Any || ref == ContentRef::Json;
+    return ref == ContentRef::String || ref == ContentRef::Deleted || ref == ContentRef::Any
+            || ref == ContentRef::Json;
 }
 
 /// Splits @p c at @p offset: @p c keeps [0, offset), the result holds the rest. For strings a
@@ -142,7 +144,8 @@ Content spliceContent(ContentRef ref, Content &c, uint64_t offset);
 /// Appends @p right to @p left (both of kind @p ref, which must be mergeable).
 void appendContent(ContentRef ref, Content &left, Content &right);
 /// Writes the payload from @p offset on (update format v1). @p length is the item length.
-void writeContent(Encoding::Encoder &e, ContentRef ref, const Content &c, uint64_t offset, uint64_t length);
+void writeContent(Encoding::Encoder &e, ContentRef ref, const Content &c, uint64_t offset,
+                  uint64_t length);
 /// Reads the payload of @p ref; @p length receives the number of units.
 Content readContent(Encoding::Decoder &d, ContentRef ref, uint64_t &length);
 

@@ -47,7 +47,8 @@ void DeleteSet::add(ClientId client, Clock clock, uint64_t length)
 void DeleteSet::sortAndMerge()
 {
     for (auto &[client, dels] : m_clients) {
-        std::sort(dels.begin(), dels.end(), [](const DeleteRange &a, const DeleteRange &b) { return a.clock < b.clock; });
+        std::sort(dels.begin(), dels.end(),
+                  [](const DeleteRange &a, const DeleteRange &b) { return a.clock < b.clock; });
         size_t j = 1;
         for (size_t i = 1; i < dels.size(); ++i) {
             DeleteRange &left = dels[j - 1];
@@ -176,7 +177,8 @@ std::optional<StateVector> StateVector::decode(Encoding::Decoder &d)
     return sv;
 }
 
-std::optional<StateVector> StateVector::decode(std::span<const uint8_t> bytes, Encoding::DecodeError *error)
+std::optional<StateVector> StateVector::decode(std::span<const uint8_t> bytes,
+                                               Encoding::DecodeError *error)
 {
     Encoding::Decoder d(bytes);
     auto sv = decode(d);

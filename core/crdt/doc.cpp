@@ -44,7 +44,8 @@ public:
     std::optional<ClientId> missing(const StructRef &s) const
     {
         const ClientId c = s.id.client;
-        if (s.origin && s.origin.id.client != c && s.origin.id.clock >= m_store.state(s.origin.id.client)) {
+        if (s.origin && s.origin.id.client != c
+            && s.origin.id.clock >= m_store.state(s.origin.id.client)) {
             return s.origin.id.client;
         }
         if (s.rightOrigin && s.rightOrigin.id.client != c
@@ -113,7 +114,9 @@ public:
         }
         // A real peer's neighbours always live in the item's own list. A hostile update can
         // point them elsewhere; such an item cannot be placed, so it is kept as a GC range.
-        auto sameList = [&](const Item *n) { return !n || (n->parent == parent && n->parentSub == parentSub); };
+        auto sameList = [&](const Item *n) {
+            return !n || (n->parent == parent && n->parentSub == parentSub);
+        };
         if (!collected && parent && (!sameList(item->left) || !sameList(item->right))) {
             collected = true;
         }
@@ -442,7 +445,8 @@ size_t tryToMergeWithLefts(StructStore::Structs &structs, size_t pos, std::vecto
     for (; i > 0; --i) {
         Item *right = structs[i];
         Item *left = structs[i - 1];
-        if (left->deleted() == right->deleted() && left->isGc() == right->isGc() && mergeItems(left, right)) {
+        if (left->deleted() == right->deleted() && left->isGc() == right->isGc()
+            && mergeItems(left, right)) {
             if (right->parentSub) {
                 auto it = right->parent->map.find(*right->parentSub);
                 if (it != right->parent->map.end() && it->second == right) {
@@ -506,7 +510,8 @@ void Doc::cleanupTransaction(Transaction &tr)
             }
             for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
                 const Clock end = r->clock + r->length;
-                for (size_t si = StructStore::findIndex(*structs, r->clock); si < structs->size(); ++si) {
+                for (size_t si = StructStore::findIndex(*structs, r->clock); si < structs->size();
+                     ++si) {
                     Item *s = (*structs)[si];
                     if (s->id.clock >= end) {
                         break;
@@ -526,7 +531,8 @@ void Doc::cleanupTransaction(Transaction &tr)
         }
         for (auto r = ranges.rbegin(); r != ranges.rend(); ++r) {
             auto si = static_cast<int64_t>(
-                    std::min(structs->size() - 1, 1 + StructStore::findIndex(*structs, r->clock + r->length - 1)));
+                    std::min(structs->size() - 1,
+                             1 + StructStore::findIndex(*structs, r->clock + r->length - 1)));
             while (si > 0 && (*structs)[size_t(si)]->id.clock >= r->clock) {
                 si -= 1 + static_cast<int64_t>(tryToMergeWithLefts(*structs, size_t(si), released));
             }
@@ -596,10 +602,6 @@ DecodeError Doc::applyUpdate(std::span<const uint8_t> update, Origin origin)
         return error;
     }
     Transaction &tr = begin(origin, false);
-    const bool outer = tr.isOuter;
-    if (outer) {
-        tr.local = false;
-    }
     readUpdate(tr, *decoded);
     end(tr);
     return {};
@@ -729,7 +731,8 @@ std::string Doc::checkIntegrity() const
             prev = it;
         }
         if (len != b->length) {
-            return "type length " + std::to_string(b->length) + " differs from its items' " + std::to_string(len);
+            return "type length " + std::to_string(b->length) + " differs from its items' "
+                    + std::to_string(len);
         }
         for (const auto &m : b->markers) {
             if (!m.item) {

@@ -26,7 +26,8 @@ using SubscriptionId = uint64_t;
 using UpdateHandler = std::function<void(std::span<const uint8_t> update, const Transaction &tr)>;
 using TransactionHandler = std::function<void(Transaction &tr)>;
 /// Called after a transaction that changed @p type; `changes` tells what changed.
-using TypeObserver = std::function<void(Transaction &tr, Branch &type, const Transaction::Changes &changes)>;
+using TypeObserver
+        = std::function<void(Transaction &tr, Branch &type, const Transaction::Changes &changes)>;
 
 /// A Yjs-compatible document: named root types, a struct store and transactions.
 /// Not thread-safe; use it from one thread (Qt's main thread in the app and server).
@@ -57,8 +58,7 @@ public:
 
     /// Runs @p f(Transaction&) in a transaction. Nested calls join the outer transaction;
     /// observers and the update event run when the outermost one ends.
-    template<class F>
-    void transact(F &&f, Origin origin = nullptr)
+    template<class F> void transact(F &&f, Origin origin = nullptr)
     {
         Transaction &tr = begin(origin, true);
         f(tr);
@@ -74,7 +74,8 @@ public:
     std::vector<uint8_t> encodeStateAsUpdate(const StateVector &target = {}) const;
     /// Same with an encoded state vector; empty optional if it is malformed.
     std::optional<std::vector<uint8_t>> encodeStateAsUpdate(std::span<const uint8_t> encodedTarget,
-                                                            Encoding::DecodeError *error = nullptr) const;
+                                                            Encoding::DecodeError *error
+                                                            = nullptr) const;
     StateVector stateVector() const { return m_store.stateVector(); }
     std::vector<uint8_t> encodeStateVector() const { return m_store.stateVector().encode(); }
     bool hasPendingStructs() const { return m_store.pendingStructs.has_value(); }

@@ -46,7 +46,9 @@ void integrateItem(Transaction &tr, Item *item)
             || (item->left && item->left->right != item->right);
     if (needsSearch) {
         Item *left = item->left;
-        Item *o = left ? left->right : item->parentSub ? firstOfKey(parent, item->parentSub) : parent->start;
+        Item *o = left            ? left->right
+                : item->parentSub ? firstOfKey(parent, item->parentSub)
+                                  : parent->start;
         std::unordered_set<const Item *> conflicting;
         std::unordered_set<const Item *> beforeOrigin;
         while (o && o != item->right) {
@@ -124,8 +126,8 @@ void integrateItem(Transaction &tr, Item *item)
     }
 }
 
-Item *insertLocalItem(Transaction &tr, Branch *parent, Item *left, Item *right, const std::string *parentSub,
-                      ContentRef ref, Content content)
+Item *insertLocalItem(Transaction &tr, Branch *parent, Item *left, Item *right,
+                      const std::string *parentSub, ContentRef ref, Content content)
 {
     StructStore &store = tr.doc.store();
     const ClientId client = tr.doc.clientId();
@@ -250,8 +252,9 @@ bool mergeItems(Item *left, Item *right)
         }
         return false;
     }
-    if (left->ref != right->ref || !isMergeable(left->ref) || !(right->origin == OptId(left->lastId()))
-        || left->right != right || !(left->rightOrigin == right->rightOrigin) || left->id.client != right->id.client
+    if (left->ref != right->ref || !isMergeable(left->ref)
+        || !(right->origin == OptId(left->lastId())) || left->right != right
+        || !(left->rightOrigin == right->rightOrigin) || left->id.client != right->id.client
         || left->endClock() != right->id.clock || left->deleted() != right->deleted()
         || (left->flags & Item::HasRedone) || (right->flags & Item::HasRedone)) {
         return false;
@@ -278,9 +281,10 @@ void writeItem(Encoding::Encoder &e, const Item &item, uint64_t offset)
         e.writeVarUint(item.length - offset);
         return;
     }
-    const OptId origin = offset > 0 ? OptId(Id {item.id.client, item.id.clock + offset - 1}) : item.origin;
-    const uint8_t info = static_cast<uint8_t>(item.ref) | (origin ? 0x80 : 0) | (item.rightOrigin ? 0x40 : 0)
-            | (item.parentSub ? 0x20 : 0);
+    const OptId origin
+            = offset > 0 ? OptId(Id {item.id.client, item.id.clock + offset - 1}) : item.origin;
+    const uint8_t info = static_cast<uint8_t>(item.ref) | (origin ? 0x80 : 0)
+            | (item.rightOrigin ? 0x40 : 0) | (item.parentSub ? 0x20 : 0);
     e.writeUint8(info);
     if (origin) {
         e.writeVarUint(origin.id.client);
@@ -319,7 +323,8 @@ void writeClientsStructs(Encoding::Encoder &e, const StructStore &store, const S
             todo.emplace_back(client, clock);
         }
     }
-    std::sort(todo.begin(), todo.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+    std::sort(todo.begin(), todo.end(),
+              [](const auto &a, const auto &b) { return a.first > b.first; });
     e.writeVarUint(todo.size());
     for (auto [client, requested] : todo) {
         const auto &structs = *store.structs(client);

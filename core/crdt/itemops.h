@@ -23,8 +23,8 @@ class Transaction;
 void integrateItem(Transaction &tr, Item *item);
 
 /// Creates an item for a local edit between @p left and @p right and integrates it.
-Item *insertLocalItem(Transaction &tr, Branch *parent, Item *left, Item *right, const std::string *parentSub,
-                      ContentRef ref, Content content);
+Item *insertLocalItem(Transaction &tr, Branch *parent, Item *left, Item *right,
+                      const std::string *parentSub, ContentRef ref, Content content);
 
 /// Item.delete, including the children of deleted types (iteratively).
 void deleteItem(Transaction &tr, Item *item);
@@ -47,7 +47,8 @@ const std::string *internKey(Branch *parent, const std::string &key);
 
 /// Calls @p f for every struct in [clock, clock+len) of @p client, splitting at both ends.
 template<class F>
-void iterateStructs(Transaction &tr, StructStore &store, ClientId client, Clock clock, uint64_t len, F &&f);
+void iterateStructs(Transaction &tr, StructStore &store, ClientId client, Clock clock, uint64_t len,
+                    F &&f);
 
 /// Calls @p f for every struct covered by @p ds (Yjs' iterateDeletedStructs).
 template<class F>
@@ -61,7 +62,8 @@ void iterateDeletedStructs(Transaction &tr, StructStore &store, const class Dele
 namespace Tandem::Crdt {
 
 template<class F>
-void iterateStructs(Transaction &tr, StructStore &store, ClientId client, Clock clockStart, uint64_t len, F &&f)
+void iterateStructs(Transaction &tr, StructStore &store, ClientId client, Clock clockStart,
+                    uint64_t len, F &&f)
 {
     if (len == 0) {
         return;

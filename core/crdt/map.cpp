@@ -10,7 +10,9 @@ namespace Tandem::Crdt {
 
 Content newTypeContent(NewType type)
 {
-    const TypeRef ref = type == NewType::Text ? TypeRef::Text : type == NewType::Map ? TypeRef::Map : TypeRef::Array;
+    const TypeRef ref = type == NewType::Text ? TypeRef::Text
+            : type == NewType::Map            ? TypeRef::Map
+                                              : TypeRef::Array;
     return Content(ContentType {ref, {}, nullptr});
 }
 
@@ -23,9 +25,6 @@ Value itemValue(const Item *item, uint64_t offset)
         break;
     case ContentRef::Binary:
         v.any = Encoding::Any(item->content.rare<ContentBinary>()->bytes);
-        break;
-    case ContentRef::String:
-        v.any = Encoding::Any(std::string(1, '?')); // strings are not map/array values in Yjs
         break;
     case ContentRef::Type:
         v.type = item->content.rare<ContentType>()->branch;
@@ -41,9 +40,11 @@ void Map::set(Transaction &tr, const std::string &key, Encoding::Any value)
     const std::string *k = internKey(m_branch, key);
     Item *left = m_branch->map[key];
     if (value.type() == Encoding::Any::Type::Bytes) {
-        insertLocalItem(tr, m_branch, left, nullptr, k, ContentRef::Binary, ContentBinary {value.toBytes()});
+        insertLocalItem(tr, m_branch, left, nullptr, k, ContentRef::Binary,
+                        ContentBinary {value.toBytes()});
     } else {
-        insertLocalItem(tr, m_branch, left, nullptr, k, ContentRef::Any, ContentAny {{std::move(value)}});
+        insertLocalItem(tr, m_branch, left, nullptr, k, ContentRef::Any,
+                        ContentAny {{std::move(value)}});
     }
 }
 
@@ -51,7 +52,8 @@ Branch *Map::setType(Transaction &tr, const std::string &key, NewType type)
 {
     const std::string *k = internKey(m_branch, key);
     Item *left = m_branch->map[key];
-    Item *item = insertLocalItem(tr, m_branch, left, nullptr, k, ContentRef::Type, newTypeContent(type));
+    Item *item = insertLocalItem(tr, m_branch, left, nullptr, k, ContentRef::Type,
+                                 newTypeContent(type));
     return item->content.rare<ContentType>()->branch;
 }
 

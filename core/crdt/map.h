@@ -17,8 +17,8 @@ class Transaction;
 /// A value stored in a Map or Array: plain data (lib0 Any) or a nested shared type.
 struct Value
 {
-    Encoding::Any any;          ///< the data, when `type` is null
-    Branch *type = nullptr;     ///< a nested Text/Map/Array
+    Encoding::Any any; ///< the data, when `type` is null
+    Branch *type = nullptr; ///< a nested Text/Map/Array
     bool isType() const { return type != nullptr; }
 };
 

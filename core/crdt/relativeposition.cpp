@@ -18,27 +18,8 @@ std::string idJson(const OptId &id)
     if (!id) {
         return "null";
     }
-    return "{\"client\":" + std::to_string(id.id.client) + ",\"clock\":" + std::to_string(id.id.clock) + "}";
-}
-
-/// Yjs' followRedone: the struct containing @p id, following undo's redone links.
-const Item *followRedone(const StructStore &store, Id id, uint64_t &diff)
-{
-    const Item *item = nullptr;
-    std::optional<Id> next = id;
-    diff = 0;
-    do {
-        if (diff > 0) {
-            next = Id {next->client, next->clock + diff};
-        }
-        item = store.find(*next);
-        if (!item) {
-            return nullptr;
-        }
-        diff = next->clock - item->id.clock;
-        next = item->isGc() ? std::nullopt : store.redone(item);
-    } while (next);
-    return item;
+    return "{\"client\":" + std::to_string(id.id.client)
+            + ",\"clock\":" + std::to_string(id.id.clock) + "}";
 }
 
 } // namespace
@@ -77,7 +58,8 @@ std::vector<uint8_t> RelativePosition::encode() const
     return e.take();
 }
 
-std::optional<RelativePosition> RelativePosition::decode(std::span<const uint8_t> bytes, Encoding::DecodeError *error)
+std::optional<RelativePosition> RelativePosition::decode(std::span<const uint8_t> bytes,
+                                                         Encoding::DecodeError *error)
 {
     Decoder d(bytes);
     RelativePosition p;
@@ -151,16 +133,16 @@ std::optional<AbsolutePosition> absolutePosition(const RelativePosition &pos, Do
             return std::nullopt;
         }
         uint64_t diff = 0;
-        const Item *right = follow ? followRedone(store, pos.item.id, diff) : store.find(pos.item.id);
-        if (!follow && right) {
-            diff = 0;
-        }
+        const Item *right
+                = follow ? store.followRedone(pos.item.id, diff) : store.find(pos.item.id);
         if (!right || right->isGc()) {
             return std::nullopt;
         }
         out.type = right->parent;
         if (!out.type->isDeleted()) {
-            uint64_t index = (right->deleted() || !right->countable()) ? 0 : diff + (pos.assoc >= 0 ? 0 : 1);
+            uint64_t index = (right->deleted() || !right->countable())
+                    ? 0
+                    : diff + (pos.assoc >= 0 ? 0 : 1);
             for (const Item *n = right->left; n; n = n->left) {
                 if (n->visible()) {
                     index += n->length;
@@ -177,7 +159,7 @@ std::optional<AbsolutePosition> absolutePosition(const RelativePosition &pos, Do
             return std::nullopt;
         }
         uint64_t diff = 0;
-        const Item *item = follow ? followRedone(store, pos.type.id, diff) : store.find(pos.type.id);
+        const Item *item = follow ? store.followRedone(pos.type.id, diff) : store.find(pos.type.id);
         if (!item || item->isGc() || item->ref != ContentRef::Type) {
             return std::nullopt;
         }

@@ -19,9 +19,9 @@ class Doc;
 /// `assoc` ≥ 0 sticks to the unit on the right of the position, < 0 to the one on the left.
 struct RelativePosition
 {
-    OptId type;                       ///< item holding a nested type, or none for a root
+    OptId type; ///< item holding a nested type, or none for a root
     std::optional<std::string> tname; ///< root type name, or none for a nested type
-    OptId item;                       ///< anchored unit, or none (start/end of the type)
+    OptId item; ///< anchored unit, or none (start/end of the type)
     int64_t assoc = 0;
 
     bool operator==(const RelativePosition &) const = default;
@@ -47,6 +47,7 @@ struct AbsolutePosition
 
 /// Yjs' createAbsolutePositionFromRelativePosition; nothing if the anchor is unknown or
 /// collected. Follows items moved by undo/redo unless @p followRedone is false.
-std::optional<AbsolutePosition> absolutePosition(const RelativePosition &pos, Doc &doc, bool followRedone = true);
+std::optional<AbsolutePosition> absolutePosition(const RelativePosition &pos, Doc &doc,
+                                                 bool followRedone = true);
 
 } // namespace Tandem::Crdt

@@ -45,7 +45,8 @@ public:
     void encode(Encoding::Encoder &e) const;
     std::vector<uint8_t> encode() const;
     static std::optional<StateVector> decode(Encoding::Decoder &d);
-    static std::optional<StateVector> decode(std::span<const uint8_t> bytes, Encoding::DecodeError *error = nullptr);
+    static std::optional<StateVector> decode(std::span<const uint8_t> bytes,
+                                             Encoding::DecodeError *error = nullptr);
 
 private:
     std::vector<std::pair<ClientId, Clock>>::iterator lower(ClientId c)

@@ -164,6 +164,25 @@ void StructStore::release(Item *item)
     m_free.push_back(item);
 }
 
+Item *StructStore::followRedone(Id id, uint64_t &diff) const
+{
+    Item *item = nullptr;
+    std::optional<Id> next = id;
+    diff = 0;
+    do {
+        if (diff > 0) {
+            next = Id {next->client, next->clock + diff};
+        }
+        item = find(*next);
+        if (!item) {
+            return nullptr;
+        }
+        diff = next->clock - item->id.clock;
+        next = item->isGc() ? std::nullopt : redone(item);
+    } while (next);
+    return item;
+}
+
 std::optional<Id> StructStore::redone(const Item *item) const
 {
     if (!(item->flags & Item::HasRedone)) {
@@ -220,7 +239,8 @@ std::string StructStore::checkIntegrity() const
                 return "struct filed under the wrong client";
             }
             if (it->id.clock != expected) {
-                return "gap or overlap in client " + std::to_string(client) + " at clock " + std::to_string(expected);
+                return "gap or overlap in client " + std::to_string(client) + " at clock "
+                        + std::to_string(expected);
             }
             if (it->length == 0) {
                 return "zero-length struct";
@@ -241,7 +261,8 @@ std::string StructStore::checkIntegrity() const
             if (!it->left && !it->parentSub && it->parent->start != it) {
                 return "first item is not the parent's start";
             }
-            if (it->ref != ContentRef::Deleted && it->ref != ContentRef::GC && contentLength(it->ref, it->content) != it->length) {
+            if (it->ref != ContentRef::Deleted && it->ref != ContentRef::GC
+                && contentLength(it->ref, it->content) != it->length) {
                 return "content length differs from item length";
             }
             if (it->parentSub && !it->right) {

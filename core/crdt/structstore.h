@@ -51,6 +51,11 @@ public:
     Item *allocate();
     void release(Item *item);
 
+    /// Yjs' followRedone: the struct containing @p id, following undo's redone links to the
+    /// item that replaced it; @p diff is the offset of the id inside that struct. nullptr if
+    /// the id is unknown.
+    Item *followRedone(Id id, uint64_t &diff) const;
+
     /// Undo bookkeeping: the id of the item that redid @p item.
     std::optional<Id> redone(const Item *item) const;
     void setRedone(Item *item, Id id);
@@ -61,7 +66,7 @@ public:
     struct PendingStructs
     {
         std::map<ClientId, Clock> missing; ///< retry once state(client) > clock
-        std::vector<uint8_t> update;       ///< v1 update holding the waiting structs
+        std::vector<uint8_t> update; ///< v1 update holding the waiting structs
     };
     std::optional<PendingStructs> pendingStructs;
     std::optional<std::vector<uint8_t>> pendingDs; ///< v1 update with only a delete set

@@ -136,7 +136,8 @@ Item *insertAt(Transaction &tr, Branch *parent, TextPos &pos, ContentRef ref, Co
     return insertLocalItem(tr, parent, pos.left, pos.right, nullptr, ref, std::move(content));
 }
 
-Attributes insertAttributes(Transaction &tr, Branch *parent, TextPos &pos, const Attributes &attributes)
+Attributes insertAttributes(Transaction &tr, Branch *parent, TextPos &pos,
+                            const Attributes &attributes)
 {
     Attributes negated;
     for (const auto &[key, value] : attributes) {
@@ -154,7 +155,8 @@ void insertNegatedAttributes(Transaction &tr, Branch *parent, TextPos &pos, Attr
 {
     while (pos.right) {
         const auto *f = formatOf(pos.right);
-        const bool skip = pos.right->deleted() || (f && negated.get(f->key) && *negated.get(f->key) == f->value);
+        const bool skip = pos.right->deleted()
+                || (f && negated.get(f->key) && *negated.get(f->key) == f->value);
         if (!skip) {
             break;
         }
@@ -169,7 +171,8 @@ void insertNegatedAttributes(Transaction &tr, Branch *parent, TextPos &pos, Attr
     }
 }
 
-void insertText(Transaction &tr, Branch *parent, TextPos &pos, ContentRef ref, Content content, Attributes attributes)
+void insertText(Transaction &tr, Branch *parent, TextPos &pos, ContentRef ref, Content content,
+                Attributes attributes)
 {
     for (const auto &[key, value] : pos.attrs) {
         if (!attributes.contains(key)) {
@@ -194,8 +197,8 @@ void insertText(Transaction &tr, Branch *parent, TextPos &pos, ContentRef ref, C
     insertNegatedAttributes(tr, parent, pos, negated);
 }
 
-int cleanupFormattingGap(Transaction &tr, Item *start, Item *curr, const Attributes &startAttributes,
-                         Attributes &currAttributes)
+int cleanupFormattingGap(Transaction &tr, Item *start, Item *curr,
+                         const Attributes &startAttributes, Attributes &currAttributes)
 {
     Item *end = start;
     std::map<std::string, Item *> endFormats;
@@ -222,7 +225,8 @@ int cleanupFormattingGap(Transaction &tr, Item *start, Item *curr, const Attribu
                 if (ef == endFormats.end() || ef->second != start || startValue == value) {
                     deleteItem(tr, start);
                     ++cleanups;
-                    if (!reachedCurr && valueOr(currAttributes, key) == value && startValue != value) {
+                    if (!reachedCurr && valueOr(currAttributes, key) == value
+                        && startValue != value) {
                         if (startValue == nullJson) {
                             currAttributes.erase(key);
                         } else {
@@ -283,7 +287,10 @@ void cleanupTextFormatting(Transaction &tr, Branch *type)
 /// RAII guard: the text API maintains the position cache itself while it runs.
 struct MarkerScope
 {
-    explicit MarkerScope(Transaction &tr) : tr(tr), previous(tr.markersMaintained) { tr.markersMaintained = true; }
+    explicit MarkerScope(Transaction &tr) : tr(tr), previous(tr.markersMaintained)
+    {
+        tr.markersMaintained = true;
+    }
     ~MarkerScope() { tr.markersMaintained = previous; }
     Transaction &tr;
     bool previous;
@@ -346,22 +353,27 @@ std::u16string Text::toString() const
     return out;
 }
 
-void Text::insert(Transaction &tr, uint64_t index, std::u16string_view text, const Attributes *attributes)
+void Text::insert(Transaction &tr, uint64_t index, std::u16string_view text,
+                  const Attributes *attributes)
 {
     if (text.empty()) {
         return;
     }
     MarkerScope scope(tr);
-    TextPos pos = findPosition(tr, m_branch, std::min(index, m_branch->length), attributes == nullptr);
+    TextPos pos
+            = findPosition(tr, m_branch, std::min(index, m_branch->length), attributes == nullptr);
     Attributes attrs = attributes ? *attributes : pos.attrs;
-    insertText(tr, m_branch, pos, ContentRef::String, ContentString {std::u16string(text)}, std::move(attrs));
+    insertText(tr, m_branch, pos, ContentRef::String, ContentString {std::u16string(text)},
+               std::move(attrs));
 }
 
-void Text::insertEmbed(Transaction &tr, uint64_t index, std::string embedJson, const Attributes &attributes)
+void Text::insertEmbed(Transaction &tr, uint64_t index, std::string embedJson,
+                       const Attributes &attributes)
 {
     MarkerScope scope(tr);
     TextPos pos = findPosition(tr, m_branch, std::min(index, m_branch->length), false);
-    insertText(tr, m_branch, pos, ContentRef::Embed, ContentEmbed {std::move(embedJson)}, attributes);
+    insertText(tr, m_branch, pos, ContentRef::Embed, ContentEmbed {std::move(embedJson)},
+               attributes);
 }
 
 void Text::remove(Transaction &tr, uint64_t index, uint64_t length)
@@ -378,7 +390,8 @@ void Text::remove(Transaction &tr, uint64_t index, uint64_t length)
     while (length > 0 && pos.right) {
         Item *r = pos.right;
         if (!r->deleted()
-            && (r->ref == ContentRef::String || r->ref == ContentRef::Embed || r->ref == ContentRef::Type)) {
+            && (r->ref == ContentRef::String || r->ref == ContentRef::Embed
+                || r->ref == ContentRef::Type)) {
             if (length < r->length) {
                 store.getItemCleanStart(tr, {r->id.client, r->id.clock + length});
             }
@@ -411,7 +424,8 @@ void Text::format(Transaction &tr, uint64_t index, uint64_t length, const Attrib
     }
     minimizeAttributeChanges(pos, attributes);
     Attributes negated = insertAttributes(tr, m_branch, pos, attributes);
-    while (pos.right && (length > 0 || (!negated.empty() && (pos.right->deleted() || formatOf(pos.right))))) {
+    while (pos.right
+           && (length > 0 || (!negated.empty() && (pos.right->deleted() || formatOf(pos.right))))) {
         Item *r = pos.right;
         if (!r->deleted()) {
             if (const auto *f = formatOf(r)) {
@@ -486,11 +500,7 @@ Delta Text::changes(const Transaction &tr) const
     };
     for (const Item *it = m_branch->start; it; it = it->right) {
         if (it->ref == ContentRef::Format || it->ref == ContentRef::Deleted) {
-            // Formats are zero-width; ContentDeleted items were never visible.
-            if (it->ref == ContentRef::Deleted || it->deleted()) {
-                continue;
-            }
-            continue;
+            continue; // formats are zero-width; ContentDeleted items were never visible
         }
         const bool added = tr.isNew(it->id);
         const bool removed = tr.deleteSet.contains(it->id);
@@ -513,11 +523,12 @@ Delta Text::changes(const Transaction &tr) const
 SubscriptionId Text::observe(std::function<void(Transaction &, const Delta &)> f) const
 {
     Text self = *this;
-    return m_branch->doc()->observe(m_branch, [self, f](Transaction &tr, Branch &, const Transaction::Changes &c) {
-        if (c.sequence) {
-            f(tr, self.changes(tr));
-        }
-    });
+    return m_branch->doc()->observe(
+            m_branch, [self, f](Transaction &tr, Branch &, const Transaction::Changes &c) {
+                if (c.sequence) {
+                    f(tr, self.changes(tr));
+                }
+            });
 }
 
 } // namespace Tandem::Crdt

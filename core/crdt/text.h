@@ -47,10 +47,10 @@ struct DeltaOp
 {
     enum class Kind : uint8_t { Retain, Insert, Delete };
     Kind kind = Kind::Retain;
-    uint64_t length = 0;   ///< UTF-16 units (retain, delete, and inserts)
-    std::u16string text;   ///< inserted text (Insert of a string)
-    std::string embed;     ///< JSON of an inserted embed, or empty; embeds are one unit long
-    bool isType = false;   ///< an inserted nested type (one unit)
+    uint64_t length = 0; ///< UTF-16 units (retain, delete, and inserts)
+    std::u16string text; ///< inserted text (Insert of a string)
+    std::string embed; ///< JSON of an inserted embed, or empty; embeds are one unit long
+    bool isType = false; ///< an inserted nested type (one unit)
     bool operator==(const DeltaOp &) const = default;
 };
 using Delta = std::vector<DeltaOp>;
@@ -72,8 +72,10 @@ public:
 
     /// Inserts @p text at @p index (clamped to the end). Without attributes the text takes
     /// the formatting in effect at the position, as Yjs' insert() does.
-    void insert(Transaction &tr, uint64_t index, std::u16string_view text, const Attributes *attributes = nullptr);
-    void insertEmbed(Transaction &tr, uint64_t index, std::string embedJson, const Attributes &attributes = {});
+    void insert(Transaction &tr, uint64_t index, std::u16string_view text,
+                const Attributes *attributes = nullptr);
+    void insertEmbed(Transaction &tr, uint64_t index, std::string embedJson,
+                     const Attributes &attributes = {});
     /// Removes up to @p length units from @p index (Yjs' delete()).
     void remove(Transaction &tr, uint64_t index, uint64_t length);
     /// Sets @p attributes on [index, index + length) (Yjs' format()).

@@ -36,8 +36,8 @@ public:
 
     struct Changes
     {
-        bool sequence = false;          ///< the list (text, array) changed
-        std::set<std::string> keys;     ///< map keys that changed
+        bool sequence = false; ///< the list (text, array) changed
+        std::set<std::string> keys; ///< map keys that changed
     };
     /// Types whose content changed (only types that existed before the transaction).
     std::unordered_map<Branch *, Changes> changed;

@@ -30,32 +30,18 @@ void keepItem(Item *item, bool keep)
     }
 }
 
-/// Yjs' followRedone for integrated items.
-Item *followRedone(StructStore &store, Id id, uint64_t &diff)
-{
-    Item *item = nullptr;
-    std::optional<Id> next = id;
-    diff = 0;
-    do {
-        if (diff > 0) {
-            next = Id {next->client, next->clock + diff};
-        }
-        item = store.find(*next);
-        diff = next->clock - item->id.clock;
-        next = item->isGc() ? std::nullopt : store.redone(item);
-    } while (next);
-    return item;
-}
-
 uint64_t systemNow()
 {
     using namespace std::chrono;
-    return static_cast<uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+    return static_cast<uint64_t>(
+            duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
 } // namespace
 
-UndoManager::UndoManager(Doc &doc, std::vector<Branch *> scope) : UndoManager(doc, std::move(scope), Options {}) { }
+UndoManager::UndoManager(Doc &doc, std::vector<Branch *> scope)
+    : UndoManager(doc, std::move(scope), Options {})
+{ }
 
 UndoManager::UndoManager(Doc &doc, std::vector<Branch *> scope, Options options)
     : m_doc(doc), m_scope(std::move(scope)), m_options(std::move(options))
@@ -74,7 +60,8 @@ UndoManager::~UndoManager()
 
 bool UndoManager::inScope(const Item *item) const
 {
-    return std::any_of(m_scope.begin(), m_scope.end(), [item](const Branch *t) { return isParentOf(t, item); });
+    return std::any_of(m_scope.begin(), m_scope.end(),
+                       [item](const Branch *t) { return isParentOf(t, item); });
 }
 
 void UndoManager::afterTransaction(Transaction &tr)
@@ -114,7 +101,8 @@ void UndoManager::afterTransaction(Transaction &tr)
         }
     }
     const uint64_t now = m_options.now();
-    if (m_lastChange > 0 && now - m_lastChange < m_options.captureTimeoutMs && !stack.empty() && !undoing && !redoing) {
+    if (m_lastChange > 0 && now - m_lastChange < m_options.captureTimeoutMs && !stack.empty()
+        && !undoing && !redoing) {
         StackItem &last = stack.back();
         last.deletions = DeleteSet::merge({&last.deletions, &tr.deleteSet});
         last.insertions = DeleteSet::merge({&last.insertions, &insertions});
@@ -196,7 +184,8 @@ Item *UndoManager::redoItem(Transaction &tr, Item *item, const std::vector<Item 
             parentItem = store.getItemCleanStart(tr, *r);
         }
     }
-    Branch *parentType = parentItem ? parentItem->content.rare<ContentType>()->branch : item->parent;
+    Branch *parentType
+            = parentItem ? parentItem->content.rare<ContentType>()->branch : item->parent;
     auto holderOf = [](const Item *i) { return i->parent ? i->parent->item() : nullptr; };
     auto trace = [&](Item *i) -> Item * {
         while (i && holderOf(i) != parentItem) {
@@ -226,13 +215,15 @@ Item *UndoManager::redoItem(Transaction &tr, Item *item, const std::vector<Item 
         }
     } else {
         auto deletedByStack = [](const std::vector<StackItem> &stack, Id id) {
-            return std::any_of(stack.begin(), stack.end(), [id](const StackItem &s) { return s.deletions.contains(id); });
+            return std::any_of(stack.begin(), stack.end(),
+                               [id](const StackItem &s) { return s.deletions.contains(id); });
         };
         if (item->right && !m_options.ignoreRemoteMapChanges) {
             left = item;
             while (left && left->right
                    && (store.redone(left->right) || itemsToDelete.contains(left->right->id)
-                       || deletedByStack(m_undoStack, left->right->id) || deletedByStack(m_redoStack, left->right->id))) {
+                       || deletedByStack(m_undoStack, left->right->id)
+                       || deletedByStack(m_redoStack, left->right->id))) {
                 left = left->right;
                 while (auto r = store.redone(left)) {
                     left = store.getItemCleanStart(tr, *r);
@@ -253,10 +244,12 @@ Item *UndoManager::redoItem(Transaction &tr, Item *item, const std::vector<Item 
     }
     const ClientId own = m_doc.clientId();
     const Id nextId {own, store.state(own)};
-    const std::string *parentSub = item->parentSub ? internKey(parentType, *item->parentSub) : nullptr;
+    const std::string *parentSub
+            = item->parentSub ? internKey(parentType, *item->parentSub) : nullptr;
     Content copy = item->content.clone();
     store.setRedone(item, nextId);
-    Item *redone = insertLocalItem(tr, parentType, left, right, parentSub, item->ref, std::move(copy));
+    Item *redone
+            = insertLocalItem(tr, parentType, left, right, parentSub, item->ref, std::move(copy));
     keepItem(redone, true);
     return redone;
 }
@@ -279,9 +272,10 @@ bool UndoManager::popStackItem(std::vector<StackItem> &stack)
                         }
                         if (store.redone(s)) {
                             uint64_t diff = 0;
-                            Item *item = followRedone(store, s->id, diff);
+                            Item *item = store.followRedone(s->id, diff);
                             if (diff > 0) {
-                                item = store.getItemCleanStart(tr, {item->id.client, item->id.clock + diff});
+                                item = store.getItemCleanStart(
+                                        tr, {item->id.client, item->id.clock + diff});
                             }
                             s = item;
                         }
@@ -291,12 +285,15 @@ bool UndoManager::popStackItem(std::vector<StackItem> &stack)
                     });
                     iterateDeletedStructs(tr, store, stackItem.deletions, [&](Item *s) {
                         if (!s->isGc() && inScope(s) && !stackItem.insertions.contains(s->id)
-                            && std::find(itemsToRedo.begin(), itemsToRedo.end(), s) == itemsToRedo.end()) {
+                            && std::find(itemsToRedo.begin(), itemsToRedo.end(), s)
+                                    == itemsToRedo.end()) {
                             itemsToRedo.push_back(s);
                         }
                     });
                     for (Item *s : itemsToRedo) {
-                        performedChange = redoItem(tr, s, itemsToRedo, stackItem.insertions) != nullptr || performedChange;
+                        performedChange
+                                = redoItem(tr, s, itemsToRedo, stackItem.insertions) != nullptr
+                                || performedChange;
                     }
                     for (auto it = itemsToDelete.rbegin(); it != itemsToDelete.rend(); ++it) {
                         deleteItem(tr, *it);

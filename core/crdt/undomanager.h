@@ -62,7 +62,8 @@ private:
     void afterTransaction(Transaction &tr);
     bool popStackItem(std::vector<StackItem> &stack);
     bool inScope(const Item *item) const;
-    Item *redoItem(Transaction &tr, Item *item, const std::vector<Item *> &redoItems, const DeleteSet &itemsToDelete);
+    Item *redoItem(Transaction &tr, Item *item, const std::vector<Item *> &redoItems,
+                   const DeleteSet &itemsToDelete);
     void clearStackItem(Transaction &tr, StackItem &item);
 
     Doc &m_doc;

@@ -47,10 +47,8 @@ bool readStruct(Decoder &d, ClientId client, Clock clock, StructRef &s)
             if (info & 0x20) {
                 s.parentSub = std::string(d.readVarStringUtf8());
             }
-        } else if (info & 0x20) {
-            // The key is taken from a neighbour during integration; remember that one exists.
-            s.parentSub.reset();
         }
+        // With an origin, a set 0x20 bit carries no key: it is copied from a neighbour.
         s.ref = static_cast<ContentRef>(ref);
         s.content = readContent(d, s.ref, s.length);
         if (!d.ok()) {
@@ -59,8 +57,10 @@ bool readStruct(Decoder &d, ClientId client, Clock clock, StructRef &s)
         // References to the same client must point to earlier clocks; anything else is
         // impossible for a real peer and would break the store's invariants.
         if ((s.origin && s.origin.id.client == client && s.origin.id.clock >= clock)
-            || (s.rightOrigin && s.rightOrigin.id.client == client && s.rightOrigin.id.clock >= clock)
-            || (s.parentKind == StructRef::Parent::Id && s.parentId.client == client && s.parentId.clock >= clock)) {
+            || (s.rightOrigin && s.rightOrigin.id.client == client
+                && s.rightOrigin.id.clock >= clock)
+            || (s.parentKind == StructRef::Parent::Id && s.parentId.client == client
+                && s.parentId.clock >= clock)) {
             d.fail(DecodeErrorCode::InvalidStruct);
             return false;
         }
@@ -117,7 +117,8 @@ bool readStructs(Decoder &d, DecodedUpdate &out)
 class StructReader
 {
 public:
-    StructReader(std::vector<StructRef> structs, bool filterSkips) : m_structs(std::move(structs)), m_filter(filterSkips)
+    StructReader(std::vector<StructRef> structs, bool filterSkips)
+        : m_structs(std::move(structs)), m_filter(filterSkips)
     {
         skip();
     }
@@ -172,7 +173,8 @@ void StructRef::write(Encoder &e, uint64_t offset) const
         return;
     }
     const OptId o = offset > 0 ? OptId(Id {id.client, id.clock + offset - 1}) : origin;
-    const uint8_t info = static_cast<uint8_t>(ref) | (o ? 0x80 : 0) | (rightOrigin ? 0x40 : 0) | (parentSub ? 0x20 : 0);
+    const uint8_t info = static_cast<uint8_t>(ref) | (o ? 0x80 : 0) | (rightOrigin ? 0x40 : 0)
+            | (parentSub ? 0x20 : 0);
     e.writeUint8(info);
     if (o) {
         e.writeVarUint(o.id.client);
@@ -273,7 +275,8 @@ void LazyStructWriter::finish(Encoder &out)
     }
 }
 
-std::optional<std::vector<uint8_t>> mergeUpdates(const std::vector<std::span<const uint8_t>> &updates, DecodeError *error)
+std::optional<std::vector<uint8_t>>
+mergeUpdates(const std::vector<std::span<const uint8_t>> &updates, DecodeError *error)
 {
     std::vector<DecodedUpdate> decoded;
     decoded.reserve(updates.size());
@@ -330,11 +333,13 @@ std::optional<std::vector<uint8_t>> mergeUpdates(const std::vector<std::span<con
         if (currWrite) {
             StructRef *curr = cur->curr();
             bool iterated = false;
-            while (curr && endOf(*curr) <= endOf(*currWrite) && curr->id.client >= currWrite->id.client) {
+            while (curr && endOf(*curr) <= endOf(*currWrite)
+                   && curr->id.client >= currWrite->id.client) {
                 curr = cur->next();
                 iterated = true;
             }
-            if (!curr || curr->id.client != firstClient || (iterated && curr->id.clock > endOf(*currWrite))) {
+            if (!curr || curr->id.client != firstClient
+                || (iterated && curr->id.clock > endOf(*currWrite))) {
                 continue;
             }
             if (firstClient != currWrite->id.client) {
@@ -390,7 +395,8 @@ std::optional<std::vector<uint8_t>> mergeUpdates(const std::vector<std::span<con
     return out.take();
 }
 
-std::optional<std::vector<uint8_t>> diffUpdate(std::span<const uint8_t> update, std::span<const uint8_t> stateVector,
+std::optional<std::vector<uint8_t>> diffUpdate(std::span<const uint8_t> update,
+                                               std::span<const uint8_t> stateVector,
                                                DecodeError *error)
 {
     auto sv = StateVector::decode(stateVector, error);
@@ -416,9 +422,9 @@ std::optional<std::vector<uint8_t>> diffUpdate(std::span<const uint8_t> update, 
                 writer.write(*n, 0);
             }
         } else {
-            for (StructRef *n = reader.curr(); n && n->id.client == client && n->id.clock + n->length <= svClock;
-                 n = reader.next()) {
-            }
+            for (StructRef *n = reader.curr();
+                 n && n->id.client == client && n->id.clock + n->length <= svClock;
+                 n = reader.next()) { }
         }
     }
     Encoder out;
@@ -427,7 +433,8 @@ std::optional<std::vector<uint8_t>> diffUpdate(std::span<const uint8_t> update, 
     return out.take();
 }
 
-std::optional<std::vector<uint8_t>> stateVectorFromUpdate(std::span<const uint8_t> update, DecodeError *error)
+std::optional<std::vector<uint8_t>> stateVectorFromUpdate(std::span<const uint8_t> update,
+                                                          DecodeError *error)
 {
     auto decoded = decodeUpdate(update, error);
     if (!decoded) {

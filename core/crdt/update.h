@@ -26,7 +26,7 @@ struct StructRef
     OptId rightOrigin;
     Parent parentKind = Parent::None;
     std::string parentRoot; ///< when parentKind == Root
-    Id parentId;            ///< when parentKind == Id
+    Id parentId; ///< when parentKind == Id
     std::optional<std::string> parentSub;
     Content content;
 
@@ -45,15 +45,18 @@ struct DecodedUpdate
 };
 
 /// Decodes and validates a whole v1 update. Never trusts declared counts or lengths.
-std::optional<DecodedUpdate> decodeUpdate(std::span<const uint8_t> update, Encoding::DecodeError *error = nullptr);
+std::optional<DecodedUpdate> decodeUpdate(std::span<const uint8_t> update,
+                                          Encoding::DecodeError *error = nullptr);
 /// Validates without keeping the result.
 Encoding::DecodeError validateUpdate(std::span<const uint8_t> update);
 
 /// Document-less operations on v1 updates (Yjs' mergeUpdates, diffUpdate,
 /// encodeStateVectorFromUpdate). Empty optional on malformed input.
-std::optional<std::vector<uint8_t>> mergeUpdates(const std::vector<std::span<const uint8_t>> &updates,
-                                                 Encoding::DecodeError *error = nullptr);
-std::optional<std::vector<uint8_t>> diffUpdate(std::span<const uint8_t> update, std::span<const uint8_t> stateVector,
+std::optional<std::vector<uint8_t>>
+mergeUpdates(const std::vector<std::span<const uint8_t>> &updates,
+             Encoding::DecodeError *error = nullptr);
+std::optional<std::vector<uint8_t>> diffUpdate(std::span<const uint8_t> update,
+                                               std::span<const uint8_t> stateVector,
                                                Encoding::DecodeError *error = nullptr);
 std::optional<std::vector<uint8_t>> stateVectorFromUpdate(std::span<const uint8_t> update,
                                                           Encoding::DecodeError *error = nullptr);

@@ -86,7 +86,8 @@ Any Any::object(Object entries)
     Object out;
     out.reserve(entries.size());
     for (auto &e : entries) {
-        auto it = std::find_if(out.begin(), out.end(), [&](const AnyEntry &x) { return x.key == e.key; });
+        auto it = std::find_if(out.begin(), out.end(),
+                               [&](const AnyEntry &x) { return x.key == e.key; });
         if (it != out.end()) {
             it->value = std::move(e.value);
         } else {
@@ -94,8 +95,10 @@ Any Any::object(Object entries)
         }
     }
     // Array-index keys come first in ascending numeric order; others keep insertion order.
-    std::stable_partition(out.begin(), out.end(), [](const AnyEntry &x) { return isArrayIndexKey(x.key); });
-    auto firstString = std::find_if(out.begin(), out.end(), [](const AnyEntry &x) { return !isArrayIndexKey(x.key); });
+    std::stable_partition(out.begin(), out.end(),
+                          [](const AnyEntry &x) { return isArrayIndexKey(x.key); });
+    auto firstString = std::find_if(out.begin(), out.end(),
+                                    [](const AnyEntry &x) { return !isArrayIndexKey(x.key); });
     std::stable_sort(out.begin(), firstString, [](const AnyEntry &a, const AnyEntry &b) {
         return a.key.size() != b.key.size() ? a.key.size() < b.key.size() : a.key < b.key;
     });

@@ -32,7 +32,17 @@ public:
     using Array = std::vector<Any>;
     using Object = std::vector<AnyEntry>; ///< keys in JS property order, unique
 
-    enum class Type : uint8_t { Undefined, Null, Bool, Number, BigInt, String, Bytes, Array, Object };
+    enum class Type : uint8_t {
+        Undefined,
+        Null,
+        Bool,
+        Number,
+        BigInt,
+        String,
+        Bytes,
+        Array,
+        Object
+    };
 
     // Special members are defined out of line, where AnyEntry is complete.
     Any(); // undefined
@@ -80,7 +90,8 @@ public:
     std::string toJson() const;
 
 private:
-    std::variant<Undefined, std::nullptr_t, bool, double, BigInt, std::string, Bytes, Array, Object> m_v;
+    std::variant<Undefined, std::nullptr_t, bool, double, BigInt, std::string, Bytes, Array, Object>
+            m_v;
 };
 
 struct AnyEntry

@@ -11,16 +11,16 @@ namespace Tandem::Encoding {
 /// Why a decode failed. Values are stable (they appear in logs and tests).
 enum class DecodeErrorCode : uint8_t {
     None = 0,
-    UnexpectedEnd,    ///< input ended inside a value
-    IntegerOverflow,  ///< varint longer than 10 bytes or above 2^53-1 (the JS limit)
-    LengthTooLarge,   ///< a declared length exceeds what is left of the input or a set limit
-    InvalidUtf8,      ///< a string is not well-formed UTF-8 (JS peers reject these too)
-    UnknownAnyTag,    ///< lib0 `any` tag below 116
-    UnknownContent,   ///< item content ref not in 1..9
-    InvalidStruct,    ///< structurally impossible update (bad parent info, zero length, ...)
-    NestingTooDeep,   ///< nested `any` values deeper than the limit
-    TrailingData,     ///< bytes left over after a complete message
-    UnknownMessage,   ///< protocol message type not understood
+    UnexpectedEnd, ///< input ended inside a value
+    IntegerOverflow, ///< varint longer than 10 bytes or above 2^53-1 (the JS limit)
+    LengthTooLarge, ///< a declared length exceeds what is left of the input or a set limit
+    InvalidUtf8, ///< a string is not well-formed UTF-8 (JS peers reject these too)
+    UnknownAnyTag, ///< lib0 `any` tag below 116
+    UnknownContent, ///< item content ref not in 1..9
+    InvalidStruct, ///< structurally impossible update (bad parent info, zero length, ...)
+    NestingTooDeep, ///< nested `any` values deeper than the limit
+    TrailingData, ///< bytes left over after a complete message
+    UnknownMessage, ///< protocol message type not understood
 };
 
 const char *decodeErrorName(DecodeErrorCode code);

@@ -12,7 +12,8 @@ void Encoder::writeVarInt(int64_t v, bool negativeZero)
 {
     const bool negative = v < 0 || (v == 0 && negativeZero);
     uint64_t m = v < 0 ? uint64_t(0) - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-    m_buf.push_back(static_cast<uint8_t>((m > 0x3F ? 0x80 : 0) | (negative ? 0x40 : 0) | (m & 0x3F)));
+    m_buf.push_back(
+            static_cast<uint8_t>((m > 0x3F ? 0x80 : 0) | (negative ? 0x40 : 0) | (m & 0x3F)));
     m >>= 6;
     while (m > 0) {
         m_buf.push_back(static_cast<uint8_t>((m > 0x7F ? 0x80 : 0) | (m & 0x7F)));

@@ -25,14 +25,17 @@ public:
         }
         m_buf.push_back(static_cast<uint8_t>(v));
     }
-    /// Sign-magnitude varInt; @p negative lets callers write -0 (lib0 does for `-0`).
+    /// Sign-magnitude varInt; @p negativeZero writes -0 (lib0 does for the number `-0`).
     void writeVarInt(int64_t v, bool negativeZero = false);
     /// varUint(UTF-8 byte length) followed by the UTF-8 bytes; unpaired surrogates become U+FFFD.
     void writeVarString(std::u16string_view s);
     /// Same for text that already is valid UTF-8.
     void writeVarStringUtf8(std::string_view s);
     void writeVarBytes(std::span<const uint8_t> bytes);
-    void writeBytes(std::span<const uint8_t> bytes) { m_buf.insert(m_buf.end(), bytes.begin(), bytes.end()); }
+    void writeBytes(std::span<const uint8_t> bytes)
+    {
+        m_buf.insert(m_buf.end(), bytes.begin(), bytes.end());
+    }
     void writeFloat32(float v);
     void writeFloat64(double v);
     void writeBigInt64(int64_t v);

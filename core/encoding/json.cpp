@@ -41,7 +41,8 @@ private:
     }
     void ws()
     {
-        while (m_i < m_s.size() && (m_s[m_i] == ' ' || m_s[m_i] == '\n' || m_s[m_i] == '\r' || m_s[m_i] == '\t')) {
+        while (m_i < m_s.size()
+               && (m_s[m_i] == ' ' || m_s[m_i] == '\n' || m_s[m_i] == '\r' || m_s[m_i] == '\t')) {
             ++m_i;
         }
     }
@@ -131,8 +132,9 @@ private:
         if (m_i < m_s.size() && m_s[m_i] == '-') {
             ++m_i;
         }
-        while (m_i < m_s.size() && (std::isdigit(static_cast<unsigned char>(m_s[m_i])) || m_s[m_i] == '.'
-                                    || m_s[m_i] == 'e' || m_s[m_i] == 'E' || m_s[m_i] == '+' || m_s[m_i] == '-')) {
+        while (m_i < m_s.size()
+               && (std::isdigit(static_cast<unsigned char>(m_s[m_i])) || m_s[m_i] == '.'
+                   || m_s[m_i] == 'e' || m_s[m_i] == 'E' || m_s[m_i] == '+' || m_s[m_i] == '-')) {
             ++m_i;
         }
         if (m_i == start) {
@@ -207,13 +209,33 @@ private:
             }
             const char e = m_s[m_i++];
             switch (e) {
-            case 'n': flushUnits(); out.push_back('\n'); break;
-            case 't': flushUnits(); out.push_back('\t'); break;
-            case 'r': flushUnits(); out.push_back('\r'); break;
-            case 'b': flushUnits(); out.push_back('\b'); break;
-            case 'f': flushUnits(); out.push_back('\f'); break;
-            case 'u': units.push_back(static_cast<char16_t>(hex4())); break;
-            default: flushUnits(); out.push_back(e); break;
+            case 'n':
+                flushUnits();
+                out.push_back('\n');
+                break;
+            case 't':
+                flushUnits();
+                out.push_back('\t');
+                break;
+            case 'r':
+                flushUnits();
+                out.push_back('\r');
+                break;
+            case 'b':
+                flushUnits();
+                out.push_back('\b');
+                break;
+            case 'f':
+                flushUnits();
+                out.push_back('\f');
+                break;
+            case 'u':
+                units.push_back(static_cast<char16_t>(hex4()));
+                break;
+            default:
+                flushUnits();
+                out.push_back(e);
+                break;
             }
         }
         flushUnits();

@@ -5,8 +5,14 @@ namespace Tandem::Encoding {
 
 namespace {
 
-bool isHigh(char16_t c) { return c >= 0xD800 && c <= 0xDBFF; }
-bool isLow(char16_t c) { return c >= 0xDC00 && c <= 0xDFFF; }
+bool isHigh(char16_t c)
+{
+    return c >= 0xD800 && c <= 0xDBFF;
+}
+bool isLow(char16_t c)
+{
+    return c >= 0xDC00 && c <= 0xDFFF;
+}
 
 void appendCodePoint(std::string &out, char32_t cp)
 {
@@ -37,7 +43,8 @@ void appendUtf8(std::string &out, std::u16string_view text)
         if (c < 0x80) {
             out.push_back(static_cast<char>(c));
         } else if (isHigh(c) && i + 1 < n && isLow(text[i + 1])) {
-            const char32_t cp = 0x10000 + ((char32_t(c) - 0xD800) << 10) + (char32_t(text[i + 1]) - 0xDC00);
+            const char32_t cp
+                    = 0x10000 + ((char32_t(c) - 0xD800) << 10) + (char32_t(text[i + 1]) - 0xDC00);
             appendCodePoint(out, cp);
             ++i;
         } else if (isHigh(c) || isLow(c)) {

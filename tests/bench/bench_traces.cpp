@@ -115,7 +115,8 @@ Trace loadTrace(const QString &path)
         Txn txn;
         for (const auto &p : tx.find("patches")->toArray()) {
             const auto &a = p.toArray();
-            txn.patches.push_back({uint64_t(a[0].toNumber()), uint64_t(a[1].toNumber()), Encoding::toUtf16(a[2].toString())});
+            txn.patches.push_back({uint64_t(a[0].toNumber()), uint64_t(a[1].toNumber()),
+                                   Encoding::toUtf16(a[2].toString())});
         }
         if (const Any *parents = tx.find("parents")) {
             for (const auto &x : parents->toArray()) {
@@ -128,20 +129,26 @@ Trace loadTrace(const QString &path)
     return t;
 }
 
+/// One trace transaction as one CRDT transaction: each patch deletes, then inserts.
+void applyTxn(Crdt::Doc &doc, Crdt::Text text, const Txn &txn)
+{
+    doc.transact([&](Crdt::Transaction &tr) {
+        for (const auto &p : txn.patches) {
+            if (p.del) {
+                text.remove(tr, p.pos, p.del);
+            }
+            if (!p.ins.empty()) {
+                text.insert(tr, p.pos, p.ins);
+            }
+        }
+    });
+}
+
 void replay(Crdt::Doc &doc, const Trace &t)
 {
-    Crdt::Text text = doc.getText("text");
+    const Crdt::Text text = doc.getText("text");
     for (const auto &txn : t.txns) {
-        doc.transact([&](Crdt::Transaction &tr) {
-            for (const auto &p : txn.patches) {
-                if (p.del) {
-                    text.remove(tr, p.pos, p.del);
-                }
-                if (!p.ins.empty()) {
-                    text.insert(tr, p.pos, p.ins);
-                }
-            }
-        });
+        applyTxn(doc, text, txn);
     }
 }
 
@@ -161,12 +168,14 @@ double gapBufferMs(const Trace &t, std::u16string &result)
     auto moveGap = [&](size_t pos) {
         if (pos < gapStart) {
             const size_t n = gapStart - pos;
-            std::copy_backward(buf.begin() + ptrdiff_t(pos), buf.begin() + ptrdiff_t(gapStart), buf.begin() + ptrdiff_t(gapEnd));
+            std::copy_backward(buf.begin() + ptrdiff_t(pos), buf.begin() + ptrdiff_t(gapStart),
+                               buf.begin() + ptrdiff_t(gapEnd));
             gapStart -= n;
             gapEnd -= n;
         } else if (pos > gapStart) {
             const size_t n = pos - gapStart;
-            std::copy(buf.begin() + ptrdiff_t(gapEnd), buf.begin() + ptrdiff_t(gapEnd + n), buf.begin() + ptrdiff_t(gapStart));
+            std::copy(buf.begin() + ptrdiff_t(gapEnd), buf.begin() + ptrdiff_t(gapEnd + n),
+                      buf.begin() + ptrdiff_t(gapStart));
             gapStart += n;
             gapEnd += n;
         }
@@ -192,8 +201,10 @@ double gapBufferMs(const Trace &t, std::u16string &result)
 QJsonObject runYjs(const QString &trace, int runs)
 {
     QProcess node;
-    node.start(QStringLiteral("node"), {QStringLiteral("--expose-gc"), QStringLiteral(TANDEM_SOURCE_DIR "/tests/bench/yjs-trace-bench.mjs"),
-                                        trace, QStringLiteral("--runs"), QString::number(runs)});
+    node.start(QStringLiteral("node"),
+               {QStringLiteral("--expose-gc"),
+                QStringLiteral(TANDEM_SOURCE_DIR "/tests/bench/yjs-trace-bench.mjs"), trace,
+                QStringLiteral("--runs"), QString::number(runs)});
     node.waitForFinished(600000);
     const QByteArray out = node.readAllStandardOutput();
     return QJsonDocument::fromJson(out.trimmed()).object();
@@ -209,7 +220,9 @@ void sequential(const QString &path, const Trace &t, int runs, bool withYjs)
     for (int r = 0; r < runs; ++r) {
         Crdt::Doc doc(3000000000u);
         updateBytes = 0;
-        doc.onUpdate([&](std::span<const uint8_t> u, const Crdt::Transaction &) { updateBytes += u.size(); });
+        doc.onUpdate([&](std::span<const uint8_t> u, const Crdt::Transaction &) {
+            updateBytes += u.size();
+        });
         auto s = Clock::now();
         replay(doc, t);
         apply.push_back(msSince(s));
@@ -225,8 +238,10 @@ void sequential(const QString &path, const Trace &t, int runs, bool withYjs)
     replay(*held, t);
     const int64_t docBytes = g_liveBytes.load() - before;
     const std::vector<uint8_t> state = held->encodeStateAsUpdate();
-    const QByteArray sha = QCryptographicHash::hash(QByteArrayView(state.data(), qsizetype(state.size())),
-                                                    QCryptographicHash::Sha256).toHex();
+    const QByteArray sha
+            = QCryptographicHash::hash(QByteArrayView(state.data(), qsizetype(state.size())),
+                                       QCryptographicHash::Sha256)
+                      .toHex();
     // Load.
     std::vector<double> loads;
     for (int i = 0; i < 11; ++i) {
@@ -241,8 +256,8 @@ void sequential(const QString &path, const Trace &t, int runs, bool withYjs)
     std::u16string gapResult;
     const double gap = gapBufferMs(t, gapResult);
 
-    std::printf("\n== %s: %zu txns, final length %zu, correct: %s\n", qPrintable(name), t.txns.size(), t.end.size(),
-                ok && gapResult == t.end ? "yes" : "NO");
+    std::printf("\n== %s: %zu txns, final length %zu, correct: %s\n", qPrintable(name),
+                t.txns.size(), t.end.size(), ok && gapResult == t.end ? "yes" : "NO");
     QJsonObject y;
     if (withYjs) {
         y = runYjs(path, runs);
@@ -253,20 +268,24 @@ void sequential(const QString &path, const Trace &t, int runs, bool withYjs)
     const double yCold = y.value(QStringLiteral("loadColdMs")).toDouble();
     const double yWarm = y.value(QStringLiteral("loadWarmMs")).toDouble();
     const double yHeap = y.value(QStringLiteral("docHeapBytes")).toDouble();
-    std::printf("  apply, v1 update per txn : tandem %9.1f ms | yjs %9.1f ms | %6.1fx faster\n", median(apply), yApply,
-                ratio(yApply, median(apply)));
-    std::printf("  apply, no update listener: tandem %9.1f ms | yjs %9.1f ms | %6.1fx faster\n", median(applyNoListener),
-                yApplyQuiet, ratio(yApplyQuiet, median(applyNoListener)));
+    std::printf("  apply, v1 update per txn : tandem %9.1f ms | yjs %9.1f ms | %6.1fx faster\n",
+                median(apply), yApply, ratio(yApply, median(apply)));
+    std::printf("  apply, no update listener: tandem %9.1f ms | yjs %9.1f ms | %6.1fx faster\n",
+                median(applyNoListener), yApplyQuiet, ratio(yApplyQuiet, median(applyNoListener)));
     std::printf("  update bytes emitted     : tandem %9zu    | yjs %9lld\n", updateBytes,
                 qint64(y.value(QStringLiteral("updateBytes")).toDouble()));
-    std::printf("  encoded state (v1)       : tandem %9zu B  | yjs %9lld B  | byte-identical: %s\n", state.size(),
-                qint64(y.value(QStringLiteral("stateBytes")).toDouble()),
-                withYjs ? (sha == y.value(QStringLiteral("stateSha256")).toString().toLatin1() ? "yes" : "NO") : "n/a");
-    std::printf("  load state, cold         : tandem %9.2f ms | yjs %9.2f ms | %6.1fx faster\n", loadCold, yCold, ratio(yCold, loadCold));
-    std::printf("  load state, warm (median): tandem %9.2f ms | yjs %9.2f ms | %6.1fx faster\n", median(loads), yWarm,
-                ratio(yWarm, median(loads)));
-    std::printf("  memory held by the doc   : tandem %9.2f MB | yjs %9.2f MB | %6.2fx of yjs\n", docBytes / 1e6,
-                yHeap / 1e6, yHeap > 0 ? docBytes / yHeap : 0.0);
+    std::printf("  encoded state (v1)       : tandem %9zu B  | yjs %9lld B  | byte-identical: %s\n",
+                state.size(), qint64(y.value(QStringLiteral("stateBytes")).toDouble()),
+                withYjs ? (sha == y.value(QStringLiteral("stateSha256")).toString().toLatin1()
+                                   ? "yes"
+                                   : "NO")
+                        : "n/a");
+    std::printf("  load state, cold         : tandem %9.2f ms | yjs %9.2f ms | %6.1fx faster\n",
+                loadCold, yCold, ratio(yCold, loadCold));
+    std::printf("  load state, warm (median): tandem %9.2f ms | yjs %9.2f ms | %6.1fx faster\n",
+                median(loads), yWarm, ratio(yWarm, median(loads)));
+    std::printf("  memory held by the doc   : tandem %9.2f MB | yjs %9.2f MB | %6.2fx of yjs\n",
+                docBytes / 1e6, yHeap / 1e6, yHeap > 0 ? docBytes / yHeap : 0.0);
     std::printf("  floor: gap buffer replay : %9.2f ms\n", gap);
     std::printf("  structs in the store     : %zu\n", held->store().itemCount());
 }
@@ -310,18 +329,11 @@ void concurrent(const QString &path, const Trace &t, int runs, bool withYjs)
                 seen[txn.agent].insert(p);
             }
             mergeMs += msSince(m);
-            const auto sub = doc.onUpdate([&](std::span<const uint8_t> u, const Crdt::Transaction &) { updates[i].assign(u.begin(), u.end()); });
-            Crdt::Text text = doc.getText("text");
-            doc.transact([&](Crdt::Transaction &tr) {
-                for (const auto &p : txn.patches) {
-                    if (p.del) {
-                        text.remove(tr, p.pos, p.del);
-                    }
-                    if (!p.ins.empty()) {
-                        text.insert(tr, p.pos, p.ins);
-                    }
-                }
-            });
+            const auto sub
+                    = doc.onUpdate([&](std::span<const uint8_t> u, const Crdt::Transaction &) {
+                          updates[i].assign(u.begin(), u.end());
+                      });
+            applyTxn(doc, doc.getText("text"), txn);
             doc.unsubscribe(sub);
             seen[txn.agent].insert(i);
         }
@@ -347,12 +359,12 @@ void concurrent(const QString &path, const Trace &t, int runs, bool withYjs)
     }
     const double yTotal = y.value(QStringLiteral("totalMs")).toDouble();
     const double yMerge = y.value(QStringLiteral("mergeMs")).toDouble();
-    std::printf("\n== %s (concurrent, %zu agents, %zu txns), correct: %s\n", qPrintable(QFileInfo(path).fileName()), t.agents,
-                t.txns.size(), ok ? "yes" : "NO");
-    std::printf("  total replay             : tandem %9.1f ms | yjs %9.1f ms | %6.1fx faster\n", median(totals), yTotal,
-                median(totals) > 0 ? yTotal / median(totals) : 0);
-    std::printf("  time merging remote txns : tandem %9.1f ms | yjs %9.1f ms | %6.1fx faster\n", median(merges), yMerge,
-                median(merges) > 0 ? yMerge / median(merges) : 0);
+    std::printf("\n== %s (concurrent, %zu agents, %zu txns), correct: %s\n",
+                qPrintable(QFileInfo(path).fileName()), t.agents, t.txns.size(), ok ? "yes" : "NO");
+    std::printf("  total replay             : tandem %9.1f ms | yjs %9.1f ms | %6.1fx faster\n",
+                median(totals), yTotal, median(totals) > 0 ? yTotal / median(totals) : 0);
+    std::printf("  time merging remote txns : tandem %9.1f ms | yjs %9.1f ms | %6.1fx faster\n",
+                median(merges), yMerge, median(merges) > 0 ? yMerge / median(merges) : 0);
     std::printf("  encoded state (v1)       : tandem %9zu B  | yjs %9lld B\n", stateBytes,
                 qint64(y.value(QStringLiteral("stateBytes")).toDouble()));
 }
@@ -376,12 +388,14 @@ int main(int argc, char **argv)
     }
     if (traces.isEmpty()) {
         const QDir dir(QStringLiteral(TANDEM_SOURCE_DIR "/tests/data/traces"));
-        for (const QString &f : dir.entryList({QStringLiteral("*.json.gz")}, QDir::Files, QDir::Name)) {
+        for (const QString &f :
+             dir.entryList({QStringLiteral("*.json.gz")}, QDir::Files, QDir::Name)) {
             traces << dir.filePath(f);
         }
     }
-    std::printf("Tandem CRDT vs yjs 13.6.33 (node %s), medians of %d runs, same machine, same run\n",
-                withYjs ? "on" : "off", runs);
+    std::printf(
+            "Tandem CRDT vs yjs 13.6.33 (node %s), medians of %d runs, same machine, same run\n",
+            withYjs ? "on" : "off", runs);
     for (const QString &path : traces) {
         const Trace t = loadTrace(path);
         if (t.concurrent) {

@@ -47,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         // (Hostile updates can describe orders that no peer could have produced, so the copy
         // may order such items differently; it must still be a consistent document.)
         if (!copy.checkIntegrity().empty()) {
-            std::fprintf(stderr, "re-encoded state is inconsistent: %s\n", copy.checkIntegrity().c_str());
+            std::fprintf(stderr, "re-encoded state is inconsistent: %s\n",
+                         copy.checkIntegrity().c_str());
             std::abort();
         }
     }

@@ -257,7 +257,8 @@ void World::describe(Doc &doc, std::string &out)
     // Key order of a map follows each peer's history (as in Yjs): compare maps sorted.
     Any map = typeToJson(doc.getMap("map").branch());
     Any::Object entries = map.toObject();
-    std::sort(entries.begin(), entries.end(), [](const AnyEntry &a, const AnyEntry &b) { return a.key < b.key; });
+    std::sort(entries.begin(), entries.end(),
+              [](const AnyEntry &a, const AnyEntry &b) { return a.key < b.key; });
     for (const auto &e : entries) {
         out += e.key + "=" + e.value.toJson() + ";";
     }
@@ -290,8 +291,9 @@ Branch *World::resolve(DocState &d, const Any &target)
     const bool hasPath = path && path->type() == Any::Type::Array && !path->toArray().empty();
     Branch *b;
     if (!hasPath) {
-        b = kind == "text" ? d.doc->getText(root).branch()
-                           : kind == "map" ? d.doc->getMap(root).branch() : d.doc->getArray(root).branch();
+        b = kind == "text"      ? d.doc->getText(root).branch()
+                : kind == "map" ? d.doc->getMap(root).branch()
+                                : d.doc->getArray(root).branch();
         if (kind == "text" && !d.observed.count(root)) {
             d.observed.insert(root);
             DocState *ds = &d;
@@ -302,7 +304,8 @@ Branch *World::resolve(DocState &d, const Any &target)
         return b;
     }
     const auto &p = path->toArray();
-    b = p[0].type() == Any::Type::String ? d.doc->getMap(root).branch() : d.doc->getArray(root).branch();
+    b = p[0].type() == Any::Type::String ? d.doc->getMap(root).branch()
+                                         : d.doc->getArray(root).branch();
     for (const auto &step : p) {
         std::optional<Value> v;
         if (step.type() == Any::Type::String) {
@@ -372,7 +375,8 @@ Any World::run(const Any &cmd, DocState *&touched)
     if (c == "new") {
         auto d = std::make_unique<DocState>();
         const Any *gc = cmd.find("gc");
-        d->doc = std::make_unique<Doc>(static_cast<ClientId>(num(cmd, "client")), !gc || gc->toBool());
+        d->doc = std::make_unique<Doc>(static_cast<ClientId>(num(cmd, "client")),
+                                       !gc || gc->toBool());
         DocState *ds = d.get();
         d->doc->onUpdate([ds](std::span<const uint8_t> u, const Transaction &) {
             ds->updates.push_back(toHex(u));
@@ -382,7 +386,9 @@ Any World::run(const Any &cmd, DocState *&touched)
         touched = ds;
         if (const Any *roots = cmd.find("roots")) {
             for (const auto &r : roots->toArray()) {
-                resolve(*ds, Any::object({{"kind", Any(str(r, "kind"))}, {"root", Any(str(r, "name"))}}));
+                resolve(*ds,
+                        Any::object(
+                                {{"kind", Any(str(r, "kind"))}, {"root", Any(str(r, "name"))}}));
             }
         }
         return Any::object({});
@@ -406,10 +412,12 @@ Any World::run(const Any &cmd, DocState *&touched)
                         } else if (o == "textDelete") {
                             Text(b).remove(tr, index, static_cast<uint64_t>(num(op, "length")));
                         } else if (o == "textFormat") {
-                            Text(b).format(tr, index, static_cast<uint64_t>(num(op, "length")), attributesOf(*field(op, "attrs")));
+                            Text(b).format(tr, index, static_cast<uint64_t>(num(op, "length")),
+                                           attributesOf(*field(op, "attrs")));
                         } else if (o == "textInsertEmbed") {
                             const Any *attrs = op.find("attrs");
-                            Text(b).insertEmbed(tr, index, field(op, "embed")->toJson(), attrs ? attributesOf(*attrs) : Attributes {});
+                            Text(b).insertEmbed(tr, index, field(op, "embed")->toJson(),
+                                                attrs ? attributesOf(*attrs) : Attributes {});
                         } else if (o == "mapSet") {
                             Map(b).set(tr, str(op, "key"), anyFromTagged(*field(op, "value")));
                         } else if (o == "mapSetType") {
@@ -451,7 +459,8 @@ Any World::run(const Any &cmd, DocState *&touched)
             const std::string rn = str(r, "name");
             Branch *b = resolve(d, Any::object({{"kind", Any(str(r, "kind"))}, {"root", Any(rn)}}));
             values.push_back({rn, typeToJson(b)});
-            lengths.push_back({rn, Any(double(b->typeRef() == TypeRef::Map ? Map(b).size() : b->length))});
+            lengths.push_back(
+                    {rn, Any(double(b->typeRef() == TypeRef::Map ? Map(b).size() : b->length))});
         }
         Any::Object missing;
         if (d.doc->store().pendingStructs) {
@@ -471,7 +480,8 @@ Any World::run(const Any &cmd, DocState *&touched)
     if (c == "diff") {
         DocState &d = docState();
         const Any *sv = cmd.find("sv");
-        auto u = sv ? d.doc->encodeStateAsUpdate(fromHex(sv->toString())) : d.doc->encodeStateAsUpdate();
+        auto u = sv ? d.doc->encodeStateAsUpdate(fromHex(sv->toString()))
+                    : d.doc->encodeStateAsUpdate();
         if (!u) {
             throw std::runtime_error("bad state vector");
         }
@@ -516,7 +526,8 @@ Any World::run(const Any &cmd, DocState *&touched)
         Branch *b = resolve(d, *field(cmd, "target"));
         const auto p = relativePositionFromIndex(b, static_cast<uint64_t>(num(cmd, "index")),
                                                  static_cast<int64_t>(num(cmd, "assoc")));
-        return Any::object({{"json", *Encoding::parseJson(p.toJson())}, {"binary", Any(toHex(p.encode()))}});
+        return Any::object(
+                {{"json", *Encoding::parseJson(p.toJson())}, {"binary", Any(toHex(p.encode()))}});
     }
     if (c == "absPos") {
         DocState &d = docState();
@@ -530,7 +541,8 @@ Any World::run(const Any &cmd, DocState *&touched)
                 if (!v || v->type() != Any::Type::Object) {
                     return {};
                 }
-                return Id {static_cast<ClientId>(num(*v, "client")), static_cast<Clock>(num(*v, "clock"))};
+                return Id {static_cast<ClientId>(num(*v, "client")),
+                           static_cast<Clock>(num(*v, "clock"))};
             };
             p->type = id(j.find("type"));
             p->item = id(j.find("item"));
@@ -563,7 +575,8 @@ Any World::run(const Any &cmd, DocState *&touched)
         if (const Any *tracked = cmd.find("trackedOrigins")) {
             options.trackedOrigins.clear();
             for (const auto &o : tracked->toArray()) {
-                options.trackedOrigins.insert(o.isNull() ? nullptr : m_origins.insert(o.toString()).first->c_str());
+                options.trackedOrigins.insert(
+                        o.isNull() ? nullptr : m_origins.insert(o.toString()).first->c_str());
             }
         }
         d.undo = std::make_unique<UndoManager>(*d.doc, scope, options);

@@ -60,7 +60,10 @@ public:
         }
     }
 
-    uint64_t pick(uint64_t n) { return n == 0 ? 0 : std::uniform_int_distribution<uint64_t>(0, n - 1)(m_rng); }
+    uint64_t pick(uint64_t n)
+    {
+        return n == 0 ? 0 : std::uniform_int_distribution<uint64_t>(0, n - 1)(m_rng);
+    }
 
     // Editors never put a cursor inside a surrogate pair. (When a peer does, Yjs replaces
     // both halves with U+FFFD only where the item is split; tests/data/yjs covers that rule.)
@@ -86,7 +89,8 @@ public:
                 case 0:
                 case 1:
                 case 2: {
-                    static const char16_t *words[] = {u"a", u"bc", u"def", u"😀", u"é€", u"\n", u"xyzw"};
+                    static const char16_t *words[]
+                            = {u"a", u"bc", u"def", u"😀", u"é€", u"\n", u"xyzw"};
                     text.insert(tr, boundary(text.toString(), pick(len + 1)), words[pick(7)]);
                     break;
                 }
@@ -96,7 +100,8 @@ public:
                         const std::u16string s = text.toString();
                         const uint64_t at = boundary(s, pick(len));
                         if (at < len) {
-                            const uint64_t end = boundary(s, at + 1 + pick(std::min<uint64_t>(len - at, 4)));
+                            const uint64_t end
+                                    = boundary(s, at + 1 + pick(std::min<uint64_t>(len - at, 4)));
                             text.remove(tr, at, std::min(end, len) - at);
                         }
                     }
@@ -107,7 +112,8 @@ public:
                         const uint64_t at = boundary(s, pick(len));
                         static const char *values[] = {"true", "null", "\"#f00\""};
                         if (at < len) {
-                            const uint64_t end = boundary(s, at + 1 + pick(std::min<uint64_t>(len - at, 5)));
+                            const uint64_t end
+                                    = boundary(s, at + 1 + pick(std::min<uint64_t>(len - at, 5)));
                             text.format(tr, at, std::min(end, len) - at,
                                         Attributes {{pick(2) ? "bold" : "color", values[pick(3)]}});
                         }
@@ -131,7 +137,8 @@ public:
                         const uint64_t at = pick(alen);
                         array.remove(tr, at, 1 + pick(std::min<uint64_t>(alen - at, 3)));
                     } else {
-                        array.insert(tr, pick(alen + 1), {Encoding::Any(double(pick(100))), Encoding::Any("x")});
+                        array.insert(tr, pick(alen + 1),
+                                     {Encoding::Any(double(pick(100))), Encoding::Any("x")});
                     }
                     break;
                 }
@@ -206,7 +213,8 @@ public:
             for (auto &p : m_peers) {
                 const std::string problem = p.doc->checkIntegrity();
                 if (!problem.empty()) {
-                    qWarning("seed %llu round %d: %s", (unsigned long long)m_seed, round, problem.c_str());
+                    qWarning("seed %llu round %d: %s", (unsigned long long)m_seed, round,
+                             problem.c_str());
                     return false;
                 }
             }
@@ -241,9 +249,10 @@ public:
         const std::string ref = contentOf(*m_peers[0].doc);
         const StateVector sv = m_peers[0].doc->stateVector();
         for (auto &p : m_peers) {
-            if (contentOf(*p.doc) != ref || !(p.doc->stateVector() == sv) || p.doc->hasPendingStructs()) {
-                qWarning("seed %llu round %d: peers diverged\n  %s\n  %s", (unsigned long long)m_seed, round,
-                         ref.c_str(), contentOf(*p.doc).c_str());
+            if (contentOf(*p.doc) != ref || !(p.doc->stateVector() == sv)
+                || p.doc->hasPendingStructs()) {
+                qWarning("seed %llu round %d: peers diverged\n  %s\n  %s",
+                         (unsigned long long)m_seed, round, ref.c_str(), contentOf(*p.doc).c_str());
                 return false;
             }
         }

@@ -22,7 +22,8 @@ Any loadFixtures()
     }
     const QByteArray bytes = f.readAll();
     std::string error;
-    auto parsed = Encoding::parseJson(std::string_view(bytes.constData(), size_t(bytes.size())), &error);
+    auto parsed = Encoding::parseJson(std::string_view(bytes.constData(), size_t(bytes.size())),
+                                      &error);
     if (!parsed) {
         qFatal("fixtures.json: %s", error.c_str());
     }
@@ -44,7 +45,9 @@ Any plainDelta(const Any &delta)
         if (!out.empty() && e.key == "insert" && e.value.type() == Any::Type::String
             && out.back().toObject().front().key == "insert"
             && out.back().toObject().front().value.type() == Any::Type::String) {
-            out.back() = Any::object({{"insert", Any(out.back().toObject().front().value.toString() + e.value.toString())}});
+            out.back() = Any::object(
+                    {{"insert",
+                      Any(out.back().toObject().front().value.toString() + e.value.toString())}});
             continue;
         }
         out.push_back(Any::object({{e.key, e.value}}));
@@ -76,16 +79,18 @@ struct KnownDifference
     const char *reason;
 };
 const KnownDifference knownDifferences[] = {
-    {"rich-text-concurrent-same-format-cleanup",
-     "Yjs' YTextEvent.delta getter deletes redundant format markers as a side effect when an "
-     "observer reads the delta; the JS peer then emits an extra update that only removes a "
-     "zero-width marker. The text and its formatting are the same on both sides."},
+        {"rich-text-concurrent-same-format-cleanup",
+         "Yjs' YTextEvent.delta getter deletes redundant format markers as a side effect when an "
+         "observer reads the delta; the JS peer then emits an extra update that only removes a "
+         "zero-width marker. The text and its formatting are the same on both sides."},
 };
 const char *contentOnly[] = {"ok", "values", "lengths"};
 
-const char *compared[] = {"ok", "events", "clientID", "sv", "update", "values", "lengths", "pendingStructs",
-                          "pendingDs", "pendingMissing", "updates", "json", "binary", "index", "done",
-                          "undoStackSize", "redoStackSize"};
+const char *compared[] = {"ok",           "events",         "clientID", "sv",
+                          "update",       "values",         "lengths",  "pendingStructs",
+                          "pendingDs",    "pendingMissing", "updates",  "json",
+                          "binary",       "index",          "done",     "undoStackSize",
+                          "redoStackSize"};
 
 } // namespace
 
@@ -129,13 +134,15 @@ void tst_YjsFixtures::replay()
         const Any actual = world.exec(commands[i]);
         const Any &expected = responses[i];
         auto fail = [&](const char *what, const Any *e, const Any *a) {
-            const std::string msg = "command " + std::to_string(i) + " " + commands[i].toJson().substr(0, 300) + "\n  field '"
-                    + what + "'\n  yjs:    " + (e ? e->toJson().substr(0, 600) : "(missing)")
+            const std::string msg = "command " + std::to_string(i) + " "
+                    + commands[i].toJson().substr(0, 300) + "\n  field '" + what
+                    + "'\n  yjs:    " + (e ? e->toJson().substr(0, 600) : "(missing)")
                     + "\n  tandem: " + (a ? a->toJson().substr(0, 600) : "(missing)");
             QFAIL(msg.c_str());
         };
-        const std::vector<const char *> keys = known ? std::vector<const char *>(std::begin(contentOnly), std::end(contentOnly))
-                                                     : std::vector<const char *>(std::begin(compared), std::end(compared));
+        const std::vector<const char *> keys = known
+                ? std::vector<const char *>(std::begin(contentOnly), std::end(contentOnly))
+                : std::vector<const char *>(std::begin(compared), std::end(compared));
         for (const char *key : keys) {
             const Any *e = expected.find(key);
             if (!e) {
@@ -168,7 +175,8 @@ void tst_YjsFixtures::primitives()
         const Any value = Testing::anyFromTagged(*Testing::field(e, "value"));
         Encoding::Encoder enc;
         value.encode(enc);
-        QCOMPARE(QString::fromStdString(Testing::toHex(enc.data())), QString::fromStdString(Testing::str(e, "hex")));
+        QCOMPARE(QString::fromStdString(Testing::toHex(enc.data())),
+                 QString::fromStdString(Testing::str(e, "hex")));
         const auto bytes = Testing::fromHex(Testing::str(e, "hex"));
         Encoding::Decoder dec(bytes);
         const Any back = Any::decode(dec);
@@ -178,7 +186,8 @@ void tst_YjsFixtures::primitives()
     for (const auto &e : Testing::field(p, "varUint")->toArray()) {
         Encoding::Encoder enc;
         enc.writeVarUint(static_cast<uint64_t>(Testing::num(e, "value")));
-        QCOMPARE(QString::fromStdString(Testing::toHex(enc.data())), QString::fromStdString(Testing::str(e, "hex")));
+        QCOMPARE(QString::fromStdString(Testing::toHex(enc.data())),
+                 QString::fromStdString(Testing::str(e, "hex")));
     }
     for (const auto &e : Testing::field(p, "varString")->toArray()) {
         const auto bytes = Testing::fromHex(Testing::str(e, "hex"));
@@ -187,7 +196,8 @@ void tst_YjsFixtures::primitives()
         QVERIFY(dec.ok());
         Encoding::Encoder enc;
         enc.writeVarString(s);
-        QCOMPARE(QString::fromStdString(Testing::toHex(enc.data())), QString::fromStdString(Testing::str(e, "hex")));
+        QCOMPARE(QString::fromStdString(Testing::toHex(enc.data())),
+                 QString::fromStdString(Testing::str(e, "hex")));
     }
 }
 

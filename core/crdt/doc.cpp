@@ -59,6 +59,22 @@ public:
         return std::nullopt;
     }
 
+    /// The side effect of Yjs' getMissing on a struct that is not integrated after all: the
+    /// items around its origins are split there. Usually the split merges back at the end of
+    /// the transaction, but not where a merge is refused (items that were redone, say).
+    void splitNeighbours(const StructRef &s)
+    {
+        if (!s.isItem()) {
+            return;
+        }
+        if (s.origin) {
+            m_store.getItemCleanEnd(m_tr, s.origin.id);
+        }
+        if (s.rightOrigin) {
+            m_store.getItemCleanStart(m_tr, s.rightOrigin.id);
+        }
+    }
+
     void integrate(StructRef &s, uint64_t offset)
     {
         if (!s.isItem()) {
@@ -255,6 +271,10 @@ std::optional<StructStore::PendingStructs> integrateStructs(Transaction &tr, Dec
                     const Clock end = stackHead->id.clock + stackHead->length;
                     integrator.integrate(*stackHead, offset);
                     state[client] = end;
+                } else {
+                    // Already known. Yjs still resolves its neighbours (getMissing), which
+                    // splits them; the byte-identical store depends on doing the same.
+                    integrator.splitNeighbours(*stackHead);
                 }
             }
         }

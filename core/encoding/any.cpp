@@ -233,7 +233,11 @@ Any Any::decode(Decoder &d, int depth)
             return {};
         }
         Object entries;
-        entries.reserve(static_cast<size_t>(n));
+        // Only the outermost container reserves: nested ones would each reserve up to the
+        // rest of the input while their parents hold theirs (depth x input size in all).
+        if (depth == 0) {
+            entries.reserve(static_cast<size_t>(n));
+        }
         for (uint64_t i = 0; i < n && d.ok(); ++i) {
             std::string key(d.readVarStringUtf8());
             Any v = decode(d, depth + 1);
@@ -248,7 +252,9 @@ Any Any::decode(Decoder &d, int depth)
             return {};
         }
         Array values;
-        values.reserve(static_cast<size_t>(n));
+        if (depth == 0) { // see above
+            values.reserve(static_cast<size_t>(n));
+        }
         for (uint64_t i = 0; i < n && d.ok(); ++i) {
             values.push_back(decode(d, depth + 1));
         }

@@ -26,9 +26,12 @@
 // descends (map.get(key) / array.get(index)) and the result must be of kind.
 //
 // Commands (result fields besides ok/events/deltas after the arrow):
-//   new          {doc, client, gc?=true, roots?: [{name, kind}]}
+//   new          {doc, client, gc?=true, roots?: [{name, kind}], observeDeltas?=true}
 //                roots (extension) are touched at creation so their deltas
-//                are observed even if the first change arrives via apply
+//                are observed even if the first change arrives via apply;
+//                observeDeltas: false attaches no observers (reading
+//                YTextEvent.delta has side effects in Yjs, see the
+//                differential test)
 //   op           {doc, origin?, ops: [op...]}: all ops in ONE doc.transact
 //     textInsert {target, index, text, attrs?}  (no attrs: Yjs inherits the
 //                formatting at the position; {} means explicitly none)
@@ -212,6 +215,8 @@ class DocEntry {
     this.doc = doc
     /** Every v1 update event this doc emitted, as hex, in order. */
     this.updates = []
+    /** Whether root texts get a delta-reading observer. */
+    this.observeDeltas = true
     /** Root names whose types have been touched (and, for texts, observed). */
     this.roots = new Map()
     /** @type {Y.UndoManager|null} */
@@ -234,7 +239,7 @@ class DocEntry {
       // changes in nested types, so keep just the event whose target is the
       // root itself. The delta must be read inside the handler: it is
       // computed lazily against the transaction that produced it.
-      if (type instanceof Y.Text) {
+      if (type instanceof Y.Text && this.observeDeltas) {
         type.observeDeep((events) => {
           for (const ev of events) {
             if (ev.target === type) {
@@ -404,6 +409,7 @@ const COMMANDS = {
     // Set before any edit: Yjs reads clientID when it creates structs.
     doc.clientID = cmd.client
     const entry = new DocEntry(world, cmd.doc, doc)
+    entry.observeDeltas = cmd.observeDeltas ?? true
     // Optional extension: pre-register roots so their deltas are observed
     // even when the first change arrives through `apply`.
     for (const r of cmd.roots ?? []) entry.root(r.name, r.kind)

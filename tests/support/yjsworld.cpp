@@ -250,6 +250,7 @@ struct World::DocState
     std::vector<std::string> pendingEvents;
     std::map<std::string, std::vector<Any>> pendingDeltas;
     std::set<std::string> observed;
+    bool observeDeltas = true;
 };
 
 void World::describe(Doc &doc, std::string &out)
@@ -294,7 +295,7 @@ Branch *World::resolve(DocState &d, const Any &target)
         b = kind == "text"      ? d.doc->getText(root).branch()
                 : kind == "map" ? d.doc->getMap(root).branch()
                                 : d.doc->getArray(root).branch();
-        if (kind == "text" && !d.observed.count(root)) {
+        if (kind == "text" && d.observeDeltas && !d.observed.count(root)) {
             d.observed.insert(root);
             DocState *ds = &d;
             Text(b).observe([ds, root](Transaction &, const Delta &delta) {
@@ -378,6 +379,8 @@ Any World::run(const Any &cmd, DocState *&touched)
         d->doc = std::make_unique<Doc>(static_cast<ClientId>(num(cmd, "client")),
                                        !gc || gc->toBool());
         DocState *ds = d.get();
+        const Any *observe = cmd.find("observeDeltas");
+        ds->observeDeltas = !observe || observe->toBool();
         d->doc->onUpdate([ds](std::span<const uint8_t> u, const Transaction &) {
             ds->updates.push_back(toHex(u));
             ds->pendingEvents.push_back(ds->updates.back());
@@ -597,6 +600,47 @@ Any World::run(const Any &cmd, DocState *&touched)
         return Any::object({});
     }
     throw std::runtime_error("unknown command " + c);
+}
+
+/// One observed delta without rich-text attributes: Tandem reports text changes only, so
+/// attribute-only retains merge with their neighbours and trailing retains go.
+static Any plainDelta(const Any &delta)
+{
+    Any::Array out;
+    for (const auto &op : delta.toArray()) {
+        const auto &e = op.toObject().front(); // {insert|retain|delete: value}
+        if (!out.empty() && e.key != "insert" && out.back().toObject().front().key == e.key) {
+            const double sum = out.back().toObject().front().value.toNumber() + e.value.toNumber();
+            out.back() = Any::object({{e.key, Any(sum)}});
+            continue;
+        }
+        if (!out.empty() && e.key == "insert" && e.value.type() == Any::Type::String
+            && out.back().toObject().front().key == "insert"
+            && out.back().toObject().front().value.type() == Any::Type::String) {
+            out.back() = Any::object(
+                    {{"insert",
+                      Any(out.back().toObject().front().value.toString() + e.value.toString())}});
+            continue;
+        }
+        out.push_back(Any::object({{e.key, e.value}}));
+    }
+    while (!out.empty() && out.back().toObject().front().key == "retain") {
+        out.pop_back();
+    }
+    return Any(std::move(out));
+}
+
+Any plainDeltas(const Any &deltas)
+{
+    Any::Object out;
+    for (const auto &e : deltas.toObject()) {
+        Any::Array list;
+        for (const auto &d : e.value.toArray()) {
+            list.push_back(plainDelta(d));
+        }
+        out.push_back({e.key, Any(std::move(list))});
+    }
+    return Any::object(std::move(out));
 }
 
 } // namespace Tandem::Testing

@@ -27,6 +27,9 @@ Any anyToTagged(const Any &value);
 const Any *field(const Any &obj, std::string_view key);
 std::string str(const Any &obj, std::string_view key);
 double num(const Any &obj, std::string_view key, double fallback = 0);
+/// Observed deltas ({root: [delta...]}) without rich-text attributes: Tandem reports text
+/// changes only, so attribute-only retains merge with their neighbours and trailing retains go.
+Any plainDeltas(const Any &deltas);
 
 class World
 {

@@ -30,47 +30,6 @@ Any loadFixtures()
     return *parsed;
 }
 
-/// One observed delta without rich-text attributes: Tandem reports text changes only, so
-/// attribute-only retains merge with their neighbours and trailing retains go.
-Any plainDelta(const Any &delta)
-{
-    Any::Array out;
-    for (const auto &op : delta.toArray()) {
-        const auto &e = op.toObject().front(); // {insert|retain|delete: value}
-        if (!out.empty() && e.key != "insert" && out.back().toObject().front().key == e.key) {
-            const double sum = out.back().toObject().front().value.toNumber() + e.value.toNumber();
-            out.back() = Any::object({{e.key, Any(sum)}});
-            continue;
-        }
-        if (!out.empty() && e.key == "insert" && e.value.type() == Any::Type::String
-            && out.back().toObject().front().key == "insert"
-            && out.back().toObject().front().value.type() == Any::Type::String) {
-            out.back() = Any::object(
-                    {{"insert",
-                      Any(out.back().toObject().front().value.toString() + e.value.toString())}});
-            continue;
-        }
-        out.push_back(Any::object({{e.key, e.value}}));
-    }
-    while (!out.empty() && out.back().toObject().front().key == "retain") {
-        out.pop_back();
-    }
-    return Any(std::move(out));
-}
-
-Any plainDeltas(const Any &deltas)
-{
-    Any::Object out;
-    for (const auto &e : deltas.toObject()) {
-        Any::Array list;
-        for (const auto &d : e.value.toArray()) {
-            list.push_back(plainDelta(d));
-        }
-        out.push_back({e.key, Any(std::move(list))});
-    }
-    return Any::object(std::move(out));
-}
-
 /// Cases where Tandem's bytes differ from Yjs' for a documented reason; for these only the
 /// resulting content (texts, map and array values) is compared.
 struct KnownDifference
@@ -156,7 +115,8 @@ void tst_YjsFixtures::replay()
         if (!known && Testing::str(commands[i], "cmd") != "state") {
             const Any *e = expected.find("deltas");
             const Any *a = actual.find("deltas");
-            if (e && !(plainDeltas(*e) == plainDeltas(a ? *a : Any::object({})))) {
+            if (e
+                && !(Testing::plainDeltas(*e) == Testing::plainDeltas(a ? *a : Any::object({})))) {
                 return fail("deltas", e, a);
             }
         }

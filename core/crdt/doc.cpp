@@ -19,6 +19,20 @@ using Encoding::Encoder;
 // ---------------------------------------------------------------------------------------------
 // Transaction
 
+void Transaction::reset(Origin o, bool l)
+{
+    origin = o;
+    local = l;
+    beforeState.clear(); // keeps capacity: reassigned at the start and the end
+    afterState.clear();
+    deleteSet = {};
+    changed.clear();
+    mergeStructs.clear();
+    markersMaintained = false;
+    needFormattingCleanup = false;
+    isOuter = false;
+}
+
 void Transaction::addChangedType(Branch *type, const std::string *parentSub)
 {
     const Item *item = type->item();
@@ -426,7 +440,13 @@ Transaction &Doc::begin(Origin origin, bool local)
     if (m_current) {
         return *m_current;
     }
-    m_current = std::make_unique<Transaction>(*this, origin, local);
+    if (m_spareTransactions.empty()) {
+        m_current = std::make_unique<Transaction>(*this, origin, local);
+    } else {
+        m_current = std::move(m_spareTransactions.back());
+        m_spareTransactions.pop_back();
+        m_current->reset(origin, local);
+    }
     m_current->beforeState = m_store.stateVector();
     m_current->isOuter = true;
     return *m_current;
@@ -450,6 +470,11 @@ void Doc::cleanup()
     // Transactions started by observers are queued and cleaned up one after another.
     for (size_t i = 0; i < m_cleanupQueue.size(); ++i) {
         cleanupTransaction(*m_cleanupQueue[i]);
+    }
+    for (auto &tr : m_cleanupQueue) {
+        if (m_spareTransactions.size() < 4) {
+            m_spareTransactions.push_back(std::move(tr));
+        }
     }
     m_cleanupQueue.clear();
     m_cleaningUp = false;
@@ -520,7 +545,8 @@ void Doc::cleanupTransaction(Transaction &tr)
     }
 
     // Garbage collection: deleted content is dropped, only ids and lengths stay.
-    std::vector<Item *> released;
+    std::vector<Item *> &released = m_released;
+    released.clear();
     auto &ds = tr.deleteSet;
     if (m_gc) {
         for (const auto &[client, ranges] : ds.clients()) {
@@ -599,7 +625,8 @@ void Doc::cleanupTransaction(Transaction &tr)
             }
         }
         if (changedState || !tr.deleteSet.empty()) {
-            Encoder e;
+            Encoder &e = m_updateEncoder;
+            e.clear();
             writeClientsStructs(e, m_store, tr.beforeState);
             tr.deleteSet.encode(e);
             const auto &bytes = e.data();

@@ -4,6 +4,7 @@
 #include "core/crdt/structstore.h"
 #include "core/crdt/transaction.h"
 #include "core/encoding/decoder.h"
+#include "core/encoding/encoder.h"
 
 #include <functional>
 #include <map>
@@ -76,7 +77,7 @@ public:
     std::optional<std::vector<uint8_t>> encodeStateAsUpdate(std::span<const uint8_t> encodedTarget,
                                                             Encoding::DecodeError *error
                                                             = nullptr) const;
-    StateVector stateVector() const { return m_store.stateVector(); }
+    const StateVector &stateVector() const { return m_store.stateVector(); }
     std::vector<uint8_t> encodeStateVector() const { return m_store.stateVector().encode(); }
     bool hasPendingStructs() const { return m_store.pendingStructs.has_value(); }
     bool hasPendingDeleteSet() const { return m_store.pendingDs.has_value(); }
@@ -113,6 +114,9 @@ private:
     std::map<std::string, Branch *, std::less<>> m_roots;
     std::unique_ptr<Transaction> m_current;
     std::vector<std::unique_ptr<Transaction>> m_cleanupQueue;
+    std::vector<std::unique_ptr<Transaction>> m_spareTransactions;
+    std::vector<Item *> m_released; ///< scratch for cleanupTransaction
+    Encoding::Encoder m_updateEncoder; ///< scratch for update events (keeps its capacity)
     bool m_cleaningUp = false;
 
     struct UpdateSub

@@ -313,20 +313,19 @@ void writeItem(Encoding::Encoder &e, const Item &item, uint64_t offset)
 
 void writeClientsStructs(Encoding::Encoder &e, const StructStore &store, const StateVector &from)
 {
-    std::vector<std::pair<ClientId, Clock>> todo;
-    for (const auto &[client, structs] : store.clients()) {
-        if (structs.empty()) {
+    // Clients in descending order, as Yjs writes them; the store's state vector is sorted.
+    const auto &state = store.stateVector().entries();
+    size_t count = 0;
+    for (const auto &[client, end] : state) {
+        count += end > from.get(client) ? 1 : 0;
+    }
+    e.writeVarUint(count);
+    for (auto it = state.rbegin(); it != state.rend(); ++it) {
+        const ClientId client = it->first;
+        const Clock requested = from.get(client);
+        if (it->second <= requested) {
             continue;
         }
-        const Clock clock = from.get(client);
-        if (structs.back()->endClock() > clock) {
-            todo.emplace_back(client, clock);
-        }
-    }
-    std::sort(todo.begin(), todo.end(),
-              [](const auto &a, const auto &b) { return a.first > b.first; });
-    e.writeVarUint(todo.size());
-    for (auto [client, requested] : todo) {
         const auto &structs = *store.structs(client);
         const Clock clock = std::max(requested, structs.front()->id.clock);
         const size_t start = StructStore::findIndex(structs, clock);

@@ -39,6 +39,7 @@ public:
     }
     const std::vector<std::pair<ClientId, Clock>> &entries() const { return m_entries; }
     size_t size() const { return m_entries.size(); }
+    void clear() { m_entries.clear(); }
     bool operator==(const StateVector &) const = default;
 
     /// varUint(n) then (client, clock) pairs in descending client order, as Yjs writes them.

@@ -14,26 +14,6 @@ constexpr size_t chunkSize = 256;
 
 StructStore::~StructStore() = default;
 
-Clock StructStore::state(ClientId client) const
-{
-    auto it = m_clients.find(client);
-    if (it == m_clients.end() || it->second.empty()) {
-        return 0;
-    }
-    return it->second.back()->endClock();
-}
-
-StateVector StructStore::stateVector() const
-{
-    StateVector sv;
-    for (const auto &[client, s] : m_clients) {
-        if (!s.empty()) {
-            sv.set(client, s.back()->endClock());
-        }
-    }
-    return sv;
-}
-
 StructStore::Structs *StructStore::structs(ClientId client)
 {
     auto it = m_clients.find(client);
@@ -139,6 +119,7 @@ void StructStore::add(Item *item)
 {
     Structs &s = m_clients[item->id.client];
     s.push_back(item);
+    m_state.set(item->id.client, item->endClock());
 }
 
 Item *StructStore::allocate()

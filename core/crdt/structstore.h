@@ -29,8 +29,9 @@ public:
 
     using Structs = std::vector<Item *>;
 
-    Clock state(ClientId client) const;
-    StateVector stateVector() const;
+    Clock state(ClientId client) const { return m_state.get(client); }
+    /// Next clock of every client (kept up to date by add(): structs are only ever appended).
+    const StateVector &stateVector() const { return m_state; }
     const std::unordered_map<ClientId, Structs> &clients() const { return m_clients; }
     Structs *structs(ClientId client);
     const Structs *structs(ClientId client) const;
@@ -79,6 +80,7 @@ public:
 
 private:
     std::unordered_map<ClientId, Structs> m_clients;
+    StateVector m_state;
     std::unordered_map<const Item *, Id> m_redone;
     // Items are pooled: the CRDT allocates and frees many of them (splits and merges).
     std::vector<std::unique_ptr<Item[]>> m_chunks;

@@ -6,7 +6,6 @@
 
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace Tandem::Crdt {
@@ -26,6 +25,9 @@ class Transaction
 public:
     Transaction(Doc &doc, Origin origin, bool local) : doc(doc), origin(origin), local(local) { }
 
+    /// Makes a finished transaction ready for reuse (Doc pools them: one per edit adds up).
+    void reset(Origin o, bool l);
+
     Doc &doc;
     Origin origin;
     bool local; ///< false while applying a remote update
@@ -39,8 +41,36 @@ public:
         bool sequence = false; ///< the list (text, array) changed
         std::set<std::string> keys; ///< map keys that changed
     };
-    /// Types whose content changed (only types that existed before the transaction).
-    std::unordered_map<Branch *, Changes> changed;
+    /// Types whose content changed (only types that existed before the transaction), in the
+    /// order they first changed (Yjs keeps a Map, which iterates in insertion order).
+    class ChangedTypes
+    {
+    public:
+        using Entry = std::pair<Branch *, Changes>;
+        Changes &operator[](Branch *type)
+        {
+            for (auto &e : m_entries) {
+                if (e.first == type) {
+                    return e.second;
+                }
+            }
+            return m_entries.emplace_back(type, Changes {}).second;
+        }
+        void erase(Branch *type)
+        {
+            std::erase_if(m_entries, [type](const Entry &e) { return e.first == type; });
+        }
+        bool empty() const { return m_entries.empty(); }
+        void clear() { m_entries.clear(); }
+        std::vector<Entry>::iterator begin() { return m_entries.begin(); }
+        std::vector<Entry>::iterator end() { return m_entries.end(); }
+        std::vector<Entry>::const_iterator begin() const { return m_entries.begin(); }
+        std::vector<Entry>::const_iterator end() const { return m_entries.end(); }
+
+    private:
+        std::vector<Entry> m_entries; // few types change per transaction: a scan beats hashing
+    };
+    ChangedTypes changed;
     /// Items created by splits, to be merged back where possible.
     std::vector<Item *> mergeStructs;
     /// Set by the text/array API while it maintains the position cache itself.

@@ -505,8 +505,7 @@ size_t tryToMergeWithLefts(StructStore::Structs &structs, size_t pos, std::vecto
     }
     const size_t merged = pos - i;
     if (merged) {
-        structs.erase(structs.begin() + static_cast<ptrdiff_t>(pos + 1 - merged),
-                      structs.begin() + static_cast<ptrdiff_t>(pos + 1));
+        structs.erase(pos + 1 - merged, pos + 1);
     }
     return merged;
 }

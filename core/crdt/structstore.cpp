@@ -83,7 +83,7 @@ Item *StructStore::splitItem(Transaction &tr, Item *left, uint64_t diff)
     left->length = diff;
     Structs &s = m_clients[left->id.client];
     const size_t idx = findIndex(s, left->id.clock);
-    s.insert(s.begin() + static_cast<ptrdiff_t>(idx) + 1, right);
+    s.insert(idx + 1, right);
     return right;
 }
 

@@ -4,6 +4,7 @@
 #include "core/crdt/deleteset.h"
 #include "core/crdt/item.h"
 #include "core/crdt/statevector.h"
+#include "core/crdt/structvector.h"
 
 #include <map>
 #include <memory>
@@ -27,7 +28,7 @@ public:
     StructStore &operator=(const StructStore &) = delete;
     ~StructStore();
 
-    using Structs = std::vector<Item *>;
+    using Structs = StructVector;
 
     Clock state(ClientId client) const { return m_state.get(client); }
     /// Next clock of every client (kept up to date by add(): structs are only ever appended).

@@ -82,7 +82,7 @@ void Array::remove(Transaction &tr, uint64_t index, uint64_t length)
             if (index < n->length) {
                 store.getItemCleanStart(tr, {n->id.client, n->id.clock + index});
             }
-            index -= std::min(index, n->length);
+            index -= std::min<uint64_t>(index, n->length);
         }
     }
     while (length > 0 && n) {
@@ -91,7 +91,7 @@ void Array::remove(Transaction &tr, uint64_t index, uint64_t length)
                 store.getItemCleanStart(tr, {n->id.client, n->id.clock + length});
             }
             deleteItem(tr, n);
-            length -= std::min(length, n->length);
+            length -= std::min<uint64_t>(length, n->length);
         }
         n = n->right;
     }

@@ -1,9 +1,90 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/crdt/content.h"
 
+#include <algorithm>
+#include <bit>
+
 namespace Tandem::Crdt {
 
 using Encoding::DecodeErrorCode;
+
+size_t Content::capacityFor(size_t length)
+{
+    if (length <= inlineCapacity) {
+        return 0;
+    }
+    // Round up to 1/8 of the next power of two (at least 4 units): at most 12.5% slack, and an
+    // append copies the text only every length/8 units.
+    const size_t step = std::max<size_t>(4, std::bit_ceil(length) / 8);
+    return (length + step - 1) / step * step;
+}
+
+void Content::setText(std::u16string_view text)
+{
+    m_len = static_cast<uint32_t>(text.size());
+    if (text.size() <= inlineCapacity) {
+        m_kind = Kind::InlineText;
+        std::copy(text.begin(), text.end(), m_inline);
+        return;
+    }
+    m_kind = Kind::HeapText;
+    m_heap = static_cast<char16_t *>(::operator new(capacityFor(text.size()) * sizeof(char16_t)));
+    std::copy(text.begin(), text.end(), m_heap);
+}
+
+void Content::reset()
+{
+    switch (m_kind) {
+    case Kind::HeapText:
+        ::operator delete(m_heap);
+        break;
+    case Kind::Any:
+        delete m_any;
+        break;
+    case Kind::Rare:
+        delete m_rare;
+        break;
+    default:
+        break;
+    }
+    m_kind = Kind::None;
+    m_len = 0;
+}
+
+void Content::appendText(std::u16string_view more)
+{
+    const size_t oldLen = m_len;
+    const size_t newLen = oldLen + more.size();
+    if (capacityFor(newLen) == capacityFor(oldLen)
+        && (m_kind == Kind::HeapText || newLen <= inlineCapacity)) {
+        char16_t *data = m_kind == Kind::HeapText ? m_heap : m_inline;
+        std::copy(more.begin(), more.end(), data + oldLen);
+        m_len = static_cast<uint32_t>(newLen);
+        return;
+    }
+    auto *grown = static_cast<char16_t *>(::operator new(capacityFor(newLen) * sizeof(char16_t)));
+    const std::u16string_view old = text();
+    std::copy(old.begin(), old.end(), grown);
+    std::copy(more.begin(), more.end(), grown + oldLen);
+    reset();
+    m_heap = grown;
+    m_kind = Kind::HeapText;
+    m_len = static_cast<uint32_t>(newLen);
+}
+
+void Content::truncateText(size_t length)
+{
+    if (m_kind != Kind::HeapText || capacityFor(length) == capacityFor(m_len)) {
+        m_len = static_cast<uint32_t>(length);
+        return;
+    }
+    // Keep the block exactly capacityFor(length): no slack stays behind after a split.
+    char16_t *old = m_heap;
+    setText(std::u16string_view(old, length));
+    ::operator delete(old);
+}
+
+Content::Content(ContentAny a) : m_any(new ContentAny(std::move(a))), m_kind(Kind::Any) { }
 
 Content::Content(const Content &other)
 {
@@ -15,52 +96,40 @@ Content &Content::operator=(const Content &other)
     if (this == &other) {
         return *this;
     }
-    switch (other.m_v.index()) {
-    case 0:
-        m_v = ContentDeleted {};
+    reset();
+    switch (other.m_kind) {
+    case Kind::None:
         break;
-    case 1:
-        m_v = std::get<ContentString>(other.m_v);
+    case Kind::InlineText:
+    case Kind::HeapText:
+        setText(other.text());
         break;
-    case 2:
-        m_v = std::get<ContentAny>(other.m_v);
+    case Kind::Any:
+        m_any = new ContentAny(*other.m_any);
+        m_kind = Kind::Any;
         break;
-    default:
-        m_v = std::make_unique<RareContent>(*std::get<std::unique_ptr<RareContent>>(other.m_v));
+    case Kind::Rare:
+        m_rare = new RareContent(*other.m_rare);
+        m_kind = Kind::Rare;
+        break;
     }
     return *this;
 }
 
 Content Content::clone() const
 {
-    Content c;
-    switch (m_v.index()) {
-    case 0:
-        break;
-    case 1:
-        c.m_v = std::get<ContentString>(m_v);
-        break;
-    case 2:
-        c.m_v = std::get<ContentAny>(m_v);
-        break;
-    default: {
-        const auto &rare = *std::get<std::unique_ptr<RareContent>>(m_v);
-        if (const auto *t = std::get_if<ContentType>(&rare)) {
-            // A copied type is a new, empty type of the same kind; the caller fills it.
-            c.m_v = std::make_unique<RareContent>(ContentType {t->typeRef, t->nodeName, nullptr});
-        } else {
-            c.m_v = std::make_unique<RareContent>(rare);
-        }
+    if (const auto *t = rare<ContentType>()) {
+        // A copied type is a new, empty type of the same kind; the caller fills it.
+        return Content(ContentType {t->typeRef, t->nodeName, nullptr});
     }
-    }
-    return c;
+    return Content(*this);
 }
 
 uint64_t contentLength(ContentRef ref, const Content &c)
 {
     switch (ref) {
     case ContentRef::String:
-        return c.string()->text.size();
+        return c.text().size();
     case ContentRef::Any:
         return c.any()->values.size();
     case ContentRef::Json:
@@ -81,17 +150,17 @@ Content spliceContent(ContentRef ref, Content &c, uint64_t offset)
 {
     switch (ref) {
     case ContentRef::String: {
-        auto &s = c.string()->text;
-        ContentString right {s.substr(static_cast<size_t>(offset))};
-        s.resize(static_cast<size_t>(offset));
+        const auto at = static_cast<size_t>(offset);
+        Content right(c.text().substr(at));
+        c.truncateText(at);
         // Splitting a surrogate pair leaves two invalid halves; Yjs replaces both with U+FFFD.
-        if (!s.empty() && isHighSurrogate(s.back())) {
-            s.back() = u'\uFFFD';
-            if (!right.text.empty()) {
-                right.text.front() = u'\uFFFD';
+        if (at > 0 && isHighSurrogate(c.text()[at - 1])) {
+            c.setTextUnit(at - 1, u'\uFFFD');
+            if (!right.text().empty()) {
+                right.setTextUnit(0, u'\uFFFD');
             }
         }
-        return Content(std::move(right));
+        return right;
     }
     case ContentRef::Any: {
         auto &v = c.any()->values;
@@ -116,7 +185,7 @@ void appendContent(ContentRef ref, Content &left, Content &right)
 {
     switch (ref) {
     case ContentRef::String:
-        left.string()->text += right.string()->text;
+        left.appendText(right.text());
         break;
     case ContentRef::Any: {
         auto &l = left.any()->values;
@@ -145,8 +214,7 @@ void writeContent(Encoding::Encoder &e, ContentRef ref, const Content &c, uint64
         e.writeVarUint(length - offset);
         break;
     case ContentRef::String: {
-        const auto &s = c.string()->text;
-        e.writeVarString(std::u16string_view(s).substr(static_cast<size_t>(offset)));
+        e.writeVarString(c.text().substr(static_cast<size_t>(offset)));
         break;
     }
     case ContentRef::Any: {
@@ -220,9 +288,10 @@ Content readContent(Encoding::Decoder &d, ContentRef ref, uint64_t &length)
         return Content(ContentBinary {std::vector<uint8_t>(b.begin(), b.end())});
     }
     case ContentRef::String: {
-        ContentString s {d.readVarString()};
-        length = s.text.size();
-        return Content(std::move(s));
+        thread_local std::u16string s; // decoding buffer, reused across structs
+        d.readVarString(s);
+        length = s.size();
+        return Content(std::u16string_view(s));
     }
     case ContentRef::Embed:
         return Content(ContentEmbed {std::string(d.readVarStringUtf8())});

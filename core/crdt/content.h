@@ -5,8 +5,10 @@
 #include "core/encoding/decoder.h"
 #include "core/encoding/encoder.h"
 
+#include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -85,46 +87,101 @@ struct ContentDeleted
 using RareContent = std::variant<ContentJson, ContentBinary, ContentEmbed, ContentFormat,
                                  ContentType, ContentDoc>;
 
-/// The payload of an item. The length of Deleted/GC/Skip content is the item's length.
+/// The payload of an item, in 16 bytes. Text of up to four UTF-16 units lives inline; longer
+/// text in a heap block sized by capacityFor() (at most 1/8 slack, so typing appends without
+/// copying every time); Any values and the rare kinds behind one pointer. The length of
+/// Deleted/GC/Skip content is the item's length.
 class Content
 {
 public:
     Content() = default;
-    Content(Content &&) noexcept = default;
-    Content &operator=(Content &&) noexcept = default;
+    Content(Content &&other) noexcept { steal(other); }
+    Content &operator=(Content &&other) noexcept
+    {
+        if (this != &other) {
+            reset();
+            steal(other);
+        }
+        return *this;
+    }
     /// Deep copy of the payload (a ContentType copy points to the same branch).
     Content(const Content &other);
     Content &operator=(const Content &other);
+    ~Content() { reset(); }
+
     Content(ContentDeleted) { }
-    Content(ContentString s) : m_v(std::move(s)) { }
-    Content(ContentAny a) : m_v(std::move(a)) { }
+    explicit Content(std::u16string_view text) { setText(text); }
+    Content(const ContentString &s) { setText(s.text); }
+    Content(ContentAny a);
     template<class T>
     requires std::is_constructible_v<RareContent, T> Content(T rare)
-        : m_v(std::make_unique<RareContent>(std::move(rare)))
+        : m_rare(new RareContent(std::move(rare))), m_kind(Kind::Rare)
     { }
 
-    bool isDeleted() const { return m_v.index() == 0; }
-    ContentString *string() { return std::get_if<ContentString>(&m_v); }
-    const ContentString *string() const { return std::get_if<ContentString>(&m_v); }
-    ContentAny *any() { return std::get_if<ContentAny>(&m_v); }
-    const ContentAny *any() const { return std::get_if<ContentAny>(&m_v); }
-    template<class T> T *rare()
+    bool isDeleted() const { return m_kind == Kind::None; }
+    /// The text of string content (empty for other kinds).
+    std::u16string_view text() const
     {
-        auto *p = std::get_if<std::unique_ptr<RareContent>>(&m_v);
-        return p ? std::get_if<T>(p->get()) : nullptr;
+        switch (m_kind) {
+        case Kind::InlineText:
+            return {m_inline, m_len};
+        case Kind::HeapText:
+            return {m_heap, m_len};
+        default:
+            return {};
+        }
     }
+    /// Appends to string content.
+    void appendText(std::u16string_view more);
+    /// Keeps the first @p length units of string content.
+    void truncateText(size_t length);
+    /// Replaces one unit of string content.
+    void setTextUnit(size_t index, char16_t unit)
+    {
+        (m_kind == Kind::InlineText ? m_inline : m_heap)[index] = unit;
+    }
+    /// Largest string content an item can hold (longer text is split over items).
+    static constexpr size_t maxTextLength = 0xFFFFFFFFu;
+
+    ContentAny *any() { return m_kind == Kind::Any ? m_any : nullptr; }
+    const ContentAny *any() const { return m_kind == Kind::Any ? m_any : nullptr; }
+    template<class T> T *rare() { return m_kind == Kind::Rare ? std::get_if<T>(m_rare) : nullptr; }
     template<class T> const T *rare() const
     {
-        auto *p = std::get_if<std::unique_ptr<RareContent>>(&m_v);
-        return p ? std::get_if<T>(p->get()) : nullptr;
+        return m_kind == Kind::Rare ? std::get_if<T>(m_rare) : nullptr;
     }
 
     /// Copy for re-insertion by the undo manager: a type becomes a new, empty type.
     Content clone() const;
+    /// Heap block size for @p length units of text (0: inline).
+    static size_t capacityFor(size_t length);
 
 private:
-    std::variant<ContentDeleted, ContentString, ContentAny, std::unique_ptr<RareContent>> m_v;
+    enum class Kind : uint8_t { None, InlineText, HeapText, Any, Rare };
+    static constexpr size_t inlineCapacity = 4;
+
+    void setText(std::u16string_view text);
+    void reset();
+    void steal(Content &other)
+    {
+        static_assert(sizeof(m_heap) == sizeof(m_inline));
+        std::memcpy(&m_heap, &other.m_heap, sizeof(m_heap)); // whichever member is active
+        m_len = other.m_len;
+        m_kind = other.m_kind;
+        other.m_kind = Kind::None;
+        other.m_len = 0;
+    }
+
+    union {
+        char16_t *m_heap = nullptr;
+        char16_t m_inline[inlineCapacity];
+        ContentAny *m_any;
+        RareContent *m_rare;
+    };
+    uint32_t m_len = 0; ///< units of text
+    Kind m_kind = Kind::None;
 };
+static_assert(sizeof(Content) == 16);
 
 /// Units of a content: UTF-16 length for strings, element count for Any/JSON, else 1.
 uint64_t contentLength(ContentRef ref, const Content &c);

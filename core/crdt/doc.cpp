@@ -91,13 +91,15 @@ public:
 
     void integrate(StructRef &s, uint64_t offset)
     {
-        if (!s.isItem()) {
+        if (!s.isItem() || s.length - offset > Item::maxLength) {
+            // Runs too long for one item (only a deleted range can declare that many clocks)
+            // are kept as collected ranges: safe, though not placed in the list as Yjs would.
             addGc(s.id, s.length, offset);
             return;
         }
         Item *item = m_store.allocate();
         item->id = s.id;
-        item->length = s.length;
+        item->length = static_cast<uint32_t>(s.length - offset); // offset applied below
         item->ref = s.ref;
         item->content = std::move(s.content);
         item->origin = s.origin;
@@ -111,7 +113,12 @@ public:
             item->origin = item->left->lastId();
         }
         if (item->rightOrigin) {
-            item->right = m_store.getItemCleanStart(m_tr, item->rightOrigin.id);
+            // Usually nothing was inserted between the two since: the right neighbour then
+            // is the left one's right, with no lookup. (Only list items have valid links.)
+            Item *next = item->left && !item->left->isGc() ? item->left->right : nullptr;
+            item->right = next && next->id == item->rightOrigin.id
+                    ? next
+                    : m_store.getItemCleanStart(m_tr, item->rightOrigin.id);
             item->rightOrigin = item->right->id;
         }
         if ((item->left && item->left->isGc()) || (item->right && item->right->isGc())) {
@@ -140,7 +147,6 @@ public:
             item->origin = item->left->lastId();
             Content rest = spliceContent(item->ref, item->content, offset);
             item->content = std::move(rest);
-            item->length -= offset;
         }
         // A real peer's neighbours always live in the item's own list. A hostile update can
         // point them elsewhere; such an item cannot be placed, so it is kept as a GC range.
@@ -165,12 +171,15 @@ public:
 private:
     void addGc(Id id, uint64_t length, uint64_t offset)
     {
-        Item *gc = m_store.allocate();
-        gc->id = {id.client, id.clock + offset};
-        gc->length = length - offset;
-        gc->ref = ContentRef::GC;
-        gc->flags = Item::Gc | Item::Deleted;
-        m_store.add(gc);
+        for (Clock clock = id.clock + offset, end = id.clock + length; clock < end;) {
+            Item *gc = m_store.allocate();
+            gc->id = {id.client, clock};
+            gc->length = static_cast<uint32_t>(std::min(end - clock, Item::maxLength));
+            gc->ref = ContentRef::GC;
+            gc->flags = Item::Gc | Item::Deleted;
+            m_store.add(gc);
+            clock += gc->length;
+        }
     }
 
     Transaction &m_tr;

@@ -19,16 +19,18 @@ struct Id
     bool operator==(const Id &) const = default;
 };
 
-/// An optional Id without the overhead of std::optional in hot structures.
+/// An optional Id in 16 bytes (items hold two): "none" is a clock no struct can have, since
+/// clocks stay below 2^53.
 struct OptId
 {
-    Id id;
-    bool valid = false;
+    static constexpr Clock none = ~Clock(0);
+
+    Id id {0, none};
 
     OptId() = default;
-    OptId(Id i) : id(i), valid(true) { }
-    explicit operator bool() const { return valid; }
-    bool operator==(const OptId &o) const { return valid == o.valid && (!valid || id == o.id); }
+    OptId(Id i) : id(i) { }
+    explicit operator bool() const { return id.clock != none; }
+    bool operator==(const OptId &o) const { return id == o.id; }
 };
 
 } // namespace Tandem::Crdt

@@ -4,6 +4,7 @@
 #include "core/crdt/content.h"
 #include "core/crdt/id.h"
 
+#include <cstdint>
 #include <string>
 
 namespace Tandem::Crdt {
@@ -23,8 +24,12 @@ struct Item
         HasRedone = 8, ///< StructStore::redone() holds where this item was redone
     };
 
+    /// Longest run one struct holds. Longer runs (only a hostile update declares a deleted or
+    /// collected range of four billion clocks) are stored as several structs.
+    static constexpr uint64_t maxLength = 0xFFFFFFFFu;
+
+    // Laid out for size (104 bytes): a document holds one item per run of edits.
     Id id;
-    uint64_t length = 0;
     OptId origin; ///< last id of the left neighbour at creation
     OptId rightOrigin; ///< first id of the right neighbour at creation
     Item *left = nullptr;
@@ -32,6 +37,7 @@ struct Item
     Branch *parent = nullptr;
     const std::string *parentSub = nullptr; ///< map key (points into the parent's key table)
     Content content;
+    uint32_t length = 0;
     ContentRef ref = ContentRef::Deleted;
     uint8_t flags = 0;
 

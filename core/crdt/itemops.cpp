@@ -246,7 +246,7 @@ void gcItem(Item *first, bool parentCollected)
 bool mergeItems(Item *left, Item *right)
 {
     if (left->isGc() || right->isGc()) {
-        if (left->isGc() && right->isGc()) {
+        if (left->isGc() && right->isGc() && left->length + right->length <= Item::maxLength) {
             left->length += right->length;
             return true;
         }
@@ -256,7 +256,8 @@ bool mergeItems(Item *left, Item *right)
         || !(right->origin == OptId(left->lastId())) || left->right != right
         || !(left->rightOrigin == right->rightOrigin) || left->id.client != right->id.client
         || left->endClock() != right->id.clock || left->deleted() != right->deleted()
-        || (left->flags & Item::HasRedone) || (right->flags & Item::HasRedone)) {
+        || (left->flags & Item::HasRedone) || (right->flags & Item::HasRedone)
+        || uint64_t(left->length) + right->length > Item::maxLength) {
         return false;
     }
     if (!right->parentSub) {

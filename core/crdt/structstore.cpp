@@ -5,6 +5,7 @@
 #include "core/crdt/transaction.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace Tandem::Crdt {
 
@@ -16,23 +17,62 @@ StructStore::~StructStore() = default;
 
 StructStore::Structs *StructStore::structs(ClientId client)
 {
-    auto it = m_clients.find(client);
-    return it == m_clients.end() ? nullptr : &it->second;
+    return const_cast<Structs *>(std::as_const(*this).structs(client));
 }
 
 const StructStore::Structs *StructStore::structs(ClientId client) const
 {
+    // Lookups come in runs for one client: remember the last one (map nodes never move).
+    if (m_lastStructs && m_lastClient == client) {
+        return m_lastStructs;
+    }
     auto it = m_clients.find(client);
-    return it == m_clients.end() ? nullptr : &it->second;
+    if (it == m_clients.end()) {
+        return nullptr;
+    }
+    m_lastClient = client;
+    m_lastStructs = &it->second;
+    return m_lastStructs;
 }
 
 size_t StructStore::findIndex(const Structs &structs, Clock clock)
 {
-    size_t lo = 0;
-    size_t hi = structs.size();
+    const size_t n = structs.size();
+    if (n == 0) {
+        return 0;
+    }
     // Recent structs are looked up most often: check the last one first.
-    if (hi > 0 && structs[hi - 1]->id.clock <= clock) {
-        return hi - 1;
+    if (structs[n - 1]->id.clock <= clock) {
+        return n - 1;
+    }
+    // Then near the previous answer: lookups come in runs (a delete set in clock order, the
+    // neighbours of structs being loaded). Gallop from there, then bisect.
+    // Invariant: structs[lo] starts at or before clock, structs[hi] after it.
+    const size_t hint = std::min(structs.hint(), n - 1);
+    const Item *h = structs[hint];
+    size_t lo = 0;
+    size_t hi = n - 1;
+    if (h->id.clock <= clock) {
+        if (clock < h->endClock()) {
+            return hint;
+        }
+        lo = hint;
+        for (size_t step = 1; lo + step < hi; step *= 2) {
+            if (structs[lo + step]->id.clock > clock) {
+                hi = lo + step;
+                break;
+            }
+            lo += step;
+        }
+    } else {
+        hi = hint; // structs[0] starts at clock 0, so lo = 0 holds the invariant
+        for (size_t step = 1; step < hi - lo; step *= 2) {
+            if (structs[hi - step]->id.clock <= clock) {
+                lo = hi - step;
+                break;
+            }
+            hi -= step;
+        }
     }
     while (lo + 1 < hi) {
         const size_t mid = (lo + hi) / 2;
@@ -42,6 +82,7 @@ size_t StructStore::findIndex(const Structs &structs, Clock clock)
             hi = mid;
         }
     }
+    structs.setHint(lo);
     return lo;
 }
 
@@ -199,6 +240,11 @@ DeleteSet StructStore::deleteSet() const
         }
     }
     return ds;
+}
+
+size_t StructStore::itemSlots() const
+{
+    return m_chunks.size() * chunkSize;
 }
 
 size_t StructStore::itemCount() const

@@ -78,9 +78,13 @@ public:
     std::string checkIntegrity() const;
 
     size_t itemCount() const;
+    /// Item slots allocated by the pool (in use or free).
+    size_t itemSlots() const;
 
 private:
     std::unordered_map<ClientId, Structs> m_clients;
+    mutable ClientId m_lastClient = 0;
+    mutable const Structs *m_lastStructs = nullptr;
     StateVector m_state;
     std::unordered_map<const Item *, Id> m_redone;
     // Items are pooled: the CRDT allocates and frees many of them (splits and merges).

@@ -30,6 +30,9 @@ public:
             m_buf[m_gap++] = item;
             --m_gapLen;
         } else {
+            if (m_buf.size() == m_buf.capacity()) { // grow by a quarter, not double: memory
+                m_buf.reserve(m_buf.size() + m_buf.size() / 4 + 16);
+            }
             m_buf.push_back(item);
         }
         ++m_size;
@@ -44,6 +47,9 @@ public:
         moveGap(index);
         if (m_gapLen == 0) {
             const size_t grow = std::max<size_t>(16, m_size / 16);
+            if (m_buf.size() + grow > m_buf.capacity()) {
+                m_buf.reserve(m_buf.size() + grow + m_buf.size() / 4);
+            }
             m_buf.insert(m_buf.begin() + ptrdiff_t(m_gap), grow, nullptr);
             m_gapLen = grow;
         }
@@ -67,6 +73,10 @@ public:
         }
     }
 
+    /// Where the last lookup ended (StructStore::findIndex starts there); only a guess.
+    size_t hint() const { return m_hint; }
+    void setHint(size_t index) const { m_hint = index; }
+
     /// Memory held, in bytes (for figures).
     size_t capacityBytes() const { return m_buf.capacity() * sizeof(Item *); }
 
@@ -88,6 +98,7 @@ private:
     size_t m_gap = 0;
     size_t m_gapLen = 0;
     size_t m_size = 0;
+    mutable size_t m_hint = 0;
 };
 
 } // namespace Tandem::Crdt

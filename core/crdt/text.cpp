@@ -347,7 +347,7 @@ std::u16string Text::toString() const
     std::u16string out;
     for (const Item *it = m_branch->start; it; it = it->right) {
         if (!it->deleted() && it->ref == ContentRef::String) {
-            out += it->content.string()->text;
+            out += it->content.text();
         }
     }
     return out;
@@ -480,7 +480,7 @@ Delta Text::changes(const Transaction &tr) const
         }
         if (kind == DeltaOp::Kind::Insert && item->ref == ContentRef::String && !delta.empty()
             && delta.back().kind == kind && delta.back().embed.empty() && !delta.back().isType) {
-            delta.back().text += item->content.string()->text;
+            delta.back().text += item->content.text();
             delta.back().length += len;
             return;
         }
@@ -489,7 +489,7 @@ Delta Text::changes(const Transaction &tr) const
         op.length = len;
         if (kind == DeltaOp::Kind::Insert) {
             if (item->ref == ContentRef::String) {
-                op.text = item->content.string()->text;
+                op.text = std::u16string(item->content.text());
             } else if (item->ref == ContentRef::Embed) {
                 op.embed = item->content.rare<ContentEmbed>()->json;
             } else {

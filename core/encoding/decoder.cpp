@@ -47,6 +47,22 @@ std::string DecodeError::toString() const
 
 uint64_t Decoder::readVarUintSlow()
 {
+    // Client ids take five bytes and clocks two or three: decode without a bounds check per
+    // byte when the longest valid number (8 bytes for 2^53 - 1) fits in what is left.
+    if (m_data.size() - m_pos >= 8) {
+        const uint8_t *p = m_data.data() + m_pos;
+        uint64_t value = 0;
+        for (int i = 0; i < 8; ++i) {
+            value |= uint64_t(p[i] & 0x7F) << (7 * i);
+            if (p[i] < 0x80) {
+                if (value > maxSafeInteger) {
+                    break; // the careful loop below reports it
+                }
+                m_pos += size_t(i) + 1;
+                return value;
+            }
+        }
+    }
     uint64_t value = 0;
     int shift = 0;
     for (int i = 0; i < 10; ++i) {
@@ -154,19 +170,25 @@ std::string_view Decoder::readVarStringUtf8()
 
 std::u16string Decoder::readVarString()
 {
+    std::u16string out;
+    readVarString(out);
+    return out;
+}
+
+void Decoder::readVarString(std::u16string &out)
+{
     const size_t start = m_pos;
     auto bytes = readVarBytes();
     if (!ok()) {
-        return {};
+        out.clear();
+        return;
     }
     std::string_view s(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-    std::u16string out;
     if (!fromUtf8(s, out)) {
+        out.clear();
         m_pos = start;
         fail(DecodeErrorCode::InvalidUtf8);
-        return {};
     }
-    return out;
 }
 
 float Decoder::readFloat32()

@@ -81,6 +81,8 @@ public:
     std::string_view readVarStringUtf8();
     /// A varString converted to UTF-16.
     std::u16string readVarString();
+    /// Same, into @p out (reusing its capacity); empty on error.
+    void readVarString(std::u16string &out);
     float readFloat32();
     double readFloat64();
     int64_t readBigInt64();

@@ -85,15 +85,16 @@ size_t utf8Length(std::u16string_view text)
 
 bool fromUtf8(std::string_view utf8, std::u16string &out)
 {
-    out.clear();
-    out.reserve(utf8.size());
+    // UTF-16 never needs more units than UTF-8 has bytes: write through a pointer.
+    out.resize(utf8.size());
+    char16_t *o = out.data();
     const auto *p = reinterpret_cast<const unsigned char *>(utf8.data());
     const size_t n = utf8.size();
     size_t i = 0;
     while (i < n) {
         const unsigned char b0 = p[i];
         if (b0 < 0x80) {
-            out.push_back(b0);
+            *o++ = b0;
             ++i;
             continue;
         }
@@ -130,13 +131,14 @@ bool fromUtf8(std::string_view utf8, std::u16string &out)
         }
         if (cp >= 0x10000) {
             cp -= 0x10000;
-            out.push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
-            out.push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
+            *o++ = static_cast<char16_t>(0xD800 + (cp >> 10));
+            *o++ = static_cast<char16_t>(0xDC00 + (cp & 0x3FF));
         } else {
-            out.push_back(static_cast<char16_t>(cp));
+            *o++ = static_cast<char16_t>(cp);
         }
         i += extra + 1;
     }
+    out.resize(static_cast<size_t>(o - out.data()));
     return true;
 }
 

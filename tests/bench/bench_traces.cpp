@@ -287,7 +287,17 @@ void sequential(const QString &path, const Trace &t, int runs, bool withYjs)
     std::printf("  memory held by the doc   : tandem %9.2f MB | yjs %9.2f MB | %6.2fx of yjs\n",
                 docBytes / 1e6, yHeap / 1e6, yHeap > 0 ? docBytes / yHeap : 0.0);
     std::printf("  floor: gap buffer replay : %9.2f ms\n", gap);
-    std::printf("  structs in the store     : %zu\n", held->store().itemCount());
+    size_t vecBytes = 0, textBytes = 0;
+    for (const auto &[c, s] : held->store().clients()) {
+        vecBytes += s.capacityBytes();
+        for (size_t i = 0; i < s.size(); ++i) {
+            textBytes += Crdt::Content::capacityFor(s[i]->content.text().size()) * 2;
+        }
+    }
+    std::printf(
+            "  structs in the store     : %zu (%zu item slots of %zu B, index %zu B, text %zu B)\n",
+            held->store().itemCount(), held->store().itemSlots(), sizeof(Crdt::Item), vecBytes,
+            textBytes);
 }
 
 void concurrent(const QString &path, const Trace &t, int runs, bool withYjs)

@@ -402,7 +402,7 @@ private:
                     continue;
                 }
                 if (it->ref == Crdt::ContentRef::String) {
-                    out += it->content.string()->text;
+                    out += it->content.text();
                 } else {
                     out.append(size_t(it->length), u'\uFFFC');
                 }

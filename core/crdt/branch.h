@@ -48,8 +48,9 @@ public:
         Item *item = nullptr;
         uint64_t index = 0;
     };
-    /// Cached positions (Yjs' search markers): item → index of its first unit.
-    static constexpr size_t markerCount = 16;
+    /// Cached positions (Yjs' search markers): item → index of its first unit. Two: each one
+    /// costs on every edit and editing stays local (measurements in INTERNALS.md).
+    static constexpr size_t markerCount = 2;
     struct Marker
     {
         Item *item = nullptr;

@@ -32,7 +32,7 @@ void Content::setText(std::u16string_view text)
     std::copy(text.begin(), text.end(), m_heap);
 }
 
-void Content::reset()
+void Content::release()
 {
     switch (m_kind) {
     case Kind::HeapText:
@@ -47,8 +47,6 @@ void Content::reset()
     default:
         break;
     }
-    m_kind = Kind::None;
-    m_len = 0;
 }
 
 void Content::appendText(std::u16string_view more)

@@ -161,7 +161,15 @@ private:
     static constexpr size_t inlineCapacity = 4;
 
     void setText(std::u16string_view text);
-    void reset();
+    void reset()
+    {
+        if (m_kind >= Kind::HeapText) { // something to free
+            release();
+        }
+        m_kind = Kind::None;
+        m_len = 0;
+    }
+    void release();
     void steal(Content &other)
     {
         static_assert(sizeof(m_heap) == sizeof(m_inline));

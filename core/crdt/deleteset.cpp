@@ -16,8 +16,22 @@ DeleteSet::Ranges &DeleteSet::rangesFor(ClientId client)
             return r;
         }
     }
-    m_clients.emplace_back(client, Ranges {});
+    Ranges fresh;
+    if (!m_spare.empty()) {
+        fresh = std::move(m_spare.back());
+        m_spare.pop_back();
+    }
+    m_clients.emplace_back(client, std::move(fresh));
     return m_clients.back().second;
+}
+
+void DeleteSet::clear()
+{
+    for (auto &[client, ranges] : m_clients) {
+        ranges.clear();
+        m_spare.push_back(std::move(ranges));
+    }
+    m_clients.clear();
 }
 
 const DeleteSet::Ranges *DeleteSet::ranges(ClientId client) const
@@ -95,6 +109,18 @@ DeleteSet DeleteSet::merge(const std::vector<const DeleteSet *> &sets)
 
 void DeleteSet::encode(Encoding::Encoder &e) const
 {
+    if (m_clients.size() <= 1) { // the usual case: no order to establish
+        e.writeVarUint(m_clients.size());
+        for (const auto &[client, ranges] : m_clients) {
+            e.writeVarUint(client);
+            e.writeVarUint(ranges.size());
+            for (const auto &r : ranges) {
+                e.writeVarUint(r.clock);
+                e.writeVarUint(r.length);
+            }
+        }
+        return;
+    }
     std::vector<const std::pair<ClientId, Ranges> *> sorted;
     sorted.reserve(m_clients.size());
     for (const auto &c : m_clients) {

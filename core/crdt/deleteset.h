@@ -42,12 +42,15 @@ public:
     /// Reads a v1 delete set; false (with the decoder's error set) on malformed input.
     static bool decode(Encoding::Decoder &d, DeleteSet &out);
 
-    bool operator==(const DeleteSet &) const = default;
+    bool operator==(const DeleteSet &other) const { return m_clients == other.m_clients; }
+    /// Empties the set but keeps its buffers (a transaction's set is reused per edit).
+    void clear();
 
 private:
     Ranges &rangesFor(ClientId client);
 
     std::vector<std::pair<ClientId, Ranges>> m_clients;
+    std::vector<Ranges> m_spare; ///< emptied range buffers, reused by rangesFor()
 };
 
 } // namespace Tandem::Crdt

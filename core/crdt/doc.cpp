@@ -25,7 +25,7 @@ void Transaction::reset(Origin o, bool l)
     local = l;
     beforeState.clear(); // keeps capacity: reassigned at the start and the end
     afterState.clear();
-    deleteSet = {};
+    deleteSet.clear();
     changed.clear();
     mergeStructs.clear();
     markersMaintained = false;

@@ -150,8 +150,33 @@ Item *insertLocalItem(Transaction &tr, Branch *parent, Item *left, Item *right,
     return item;
 }
 
+namespace {
+
+/// Marks one item deleted (the part of deleteItem that does not descend into types).
+void markDeleted(Transaction &tr, Item *item)
+{
+    Branch *parent = item->parent;
+    if (item->countable() && !item->parentSub) {
+        parent->length -= item->length;
+    }
+    if (!tr.markersMaintained && !item->parentSub) {
+        parent->clearMarkers();
+    }
+    item->flags |= Item::Deleted;
+    tr.deleteSet.add(item->id.client, item->id.clock, item->length);
+    tr.addChangedType(parent, item->parentSub);
+}
+
+} // namespace
+
 void deleteItem(Transaction &tr, Item *first)
 {
+    if (first->ref != ContentRef::Type) { // the common case: nothing inside to visit
+        if (!first->deleted()) {
+            markDeleted(tr, first);
+        }
+        return;
+    }
     // Deleting a type deletes everything inside it; use a work list, not recursion, so that a
     // hostile update nesting types a million levels deep cannot exhaust the stack.
     std::vector<Item *> work {first};
@@ -161,16 +186,7 @@ void deleteItem(Transaction &tr, Item *first)
         if (item->deleted()) {
             continue;
         }
-        Branch *parent = item->parent;
-        if (item->countable() && !item->parentSub) {
-            parent->length -= item->length;
-        }
-        if (!tr.markersMaintained && !item->parentSub) {
-            parent->clearMarkers();
-        }
-        item->flags |= Item::Deleted;
-        tr.deleteSet.add(item->id.client, item->id.clock, item->length);
-        tr.addChangedType(parent, item->parentSub);
+        markDeleted(tr, item);
         if (item->ref == ContentRef::Type) {
             Branch *type = item->content.rare<ContentType>()->branch;
             const size_t mark = work.size();
@@ -205,10 +221,15 @@ void gcItem(Item *first, bool parentCollected)
         Item *item;
         bool parentCollected;
     };
-    std::vector<Job> work {{first, parentCollected}};
-    while (!work.empty()) {
-        auto [item, collected] = work.back();
-        work.pop_back();
+    std::vector<Job> work;
+    Job next {first, parentCollected};
+    // Only types have items inside; the work list stays unallocated for everything else.
+    for (bool more = true; more; more = !work.empty()) {
+        if (!work.empty()) {
+            next = work.back();
+            work.pop_back();
+        }
+        auto [item, collected] = next;
         if (item->ref == ContentRef::Type) {
             Branch *type = item->content.rare<ContentType>()->branch;
             for (Item *child = type->start; child; child = child->right) {

@@ -62,6 +62,12 @@ public:
     void erase(size_t first, size_t last)
     {
         assert(first <= last && last <= m_size);
+        if (last == m_size && first >= m_gap) {
+            // A suffix behind the gap (typing merges the newest structs): drop it in place.
+            m_buf.resize(m_buf.size() - (last - first));
+            m_size -= last - first;
+            return;
+        }
         moveGap(first);
         m_gapLen += last - first;
         m_size -= last - first;

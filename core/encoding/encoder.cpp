@@ -12,11 +12,10 @@ void Encoder::writeVarInt(int64_t v, bool negativeZero)
 {
     const bool negative = v < 0 || (v == 0 && negativeZero);
     uint64_t m = v < 0 ? uint64_t(0) - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-    m_buf.push_back(
-            static_cast<uint8_t>((m > 0x3F ? 0x80 : 0) | (negative ? 0x40 : 0) | (m & 0x3F)));
+    writeUint8(static_cast<uint8_t>((m > 0x3F ? 0x80 : 0) | (negative ? 0x40 : 0) | (m & 0x3F)));
     m >>= 6;
     while (m > 0) {
-        m_buf.push_back(static_cast<uint8_t>((m > 0x7F ? 0x80 : 0) | (m & 0x7F)));
+        writeUint8(static_cast<uint8_t>((m > 0x7F ? 0x80 : 0) | (m & 0x7F)));
         m >>= 7;
     }
 }
@@ -32,9 +31,12 @@ void Encoder::writeVarString(std::u16string_view s)
     }
     if (ascii) {
         writeVarUint(s.size());
+        ensure(s.size());
+        uint8_t *p = m_buf.data() + m_len;
         for (char16_t c : s) {
-            m_buf.push_back(static_cast<uint8_t>(c));
+            *p++ = static_cast<uint8_t>(c);
         }
+        m_len += s.size();
         return;
     }
     std::string utf8;
@@ -45,7 +47,7 @@ void Encoder::writeVarString(std::u16string_view s)
 void Encoder::writeVarStringUtf8(std::string_view s)
 {
     writeVarUint(s.size());
-    m_buf.insert(m_buf.end(), s.begin(), s.end());
+    writeBytes({reinterpret_cast<const uint8_t *>(s.data()), s.size()});
 }
 
 void Encoder::writeVarBytes(std::span<const uint8_t> bytes)
@@ -58,7 +60,7 @@ void Encoder::writeFloat32(float v)
 {
     const uint32_t bits = std::bit_cast<uint32_t>(v);
     for (int shift = 24; shift >= 0; shift -= 8) {
-        m_buf.push_back(static_cast<uint8_t>(bits >> shift));
+        writeUint8(static_cast<uint8_t>(bits >> shift));
     }
 }
 
@@ -66,7 +68,7 @@ void Encoder::writeFloat64(double v)
 {
     const uint64_t bits = std::bit_cast<uint64_t>(v);
     for (int shift = 56; shift >= 0; shift -= 8) {
-        m_buf.push_back(static_cast<uint8_t>(bits >> shift));
+        writeUint8(static_cast<uint8_t>(bits >> shift));
     }
 }
 
@@ -74,7 +76,7 @@ void Encoder::writeBigInt64(int64_t v)
 {
     const auto bits = static_cast<uint64_t>(v);
     for (int shift = 56; shift >= 0; shift -= 8) {
-        m_buf.push_back(static_cast<uint8_t>(bits >> shift));
+        writeUint8(static_cast<uint8_t>(bits >> shift));
     }
 }
 

@@ -32,6 +32,23 @@ void Content::setText(std::u16string_view text)
     std::copy(text.begin(), text.end(), m_heap);
 }
 
+Content Content::fromAscii(std::span<const uint8_t> ascii)
+{
+    Content c;
+    c.m_len = static_cast<uint32_t>(ascii.size());
+    char16_t *out = c.m_inline;
+    if (ascii.size() > inlineCapacity) {
+        c.m_kind = Kind::HeapText;
+        c.m_heap = static_cast<char16_t *>(
+                ::operator new(capacityFor(ascii.size()) * sizeof(char16_t)));
+        out = c.m_heap;
+    } else {
+        c.m_kind = Kind::InlineText;
+    }
+    std::copy(ascii.begin(), ascii.end(), out);
+    return c;
+}
+
 void Content::release()
 {
     switch (m_kind) {
@@ -286,6 +303,15 @@ Content readContent(Encoding::Decoder &d, ContentRef ref, uint64_t &length)
         return Content(ContentBinary {std::vector<uint8_t>(b.begin(), b.end())});
     }
     case ContentRef::String: {
+        // Most text is ASCII: widen it straight into the content, no intermediate buffer.
+        Encoding::Decoder probe = d;
+        const auto bytes = probe.readVarBytes();
+        if (probe.ok()
+            && std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b < 0x80; })) {
+            d = probe;
+            length = bytes.size();
+            return Content::fromAscii(bytes);
+        }
         thread_local std::u16string s; // decoding buffer, reused across structs
         d.readVarString(s);
         length = s.size();

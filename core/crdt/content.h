@@ -111,6 +111,8 @@ public:
 
     Content(ContentDeleted) { }
     explicit Content(std::u16string_view text) { setText(text); }
+    /// String content from ASCII bytes (each byte one unit).
+    static Content fromAscii(std::span<const uint8_t> ascii);
     Content(const ContentString &s) { setText(s.text); }
     Content(ContentAny a);
     template<class T>

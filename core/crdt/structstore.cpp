@@ -158,8 +158,11 @@ Item *StructStore::getItemCleanEnd(Transaction &tr, Id id)
 
 void StructStore::add(Item *item)
 {
-    Structs &s = m_clients[item->id.client];
-    s.push_back(item);
+    Structs *s = structs(item->id.client);
+    if (!s) {
+        s = &m_clients[item->id.client];
+    }
+    s->push_back(item);
     m_state.set(item->id.client, item->endClock());
 }
 

@@ -101,12 +101,11 @@ bool readStructs(Decoder &d, DecodedUpdate &out)
         std::vector<StructRef> refs;
         refs.reserve(static_cast<size_t>(numStructs));
         for (uint64_t k = 0; k < numStructs; ++k) {
-            StructRef s;
+            StructRef &s = refs.emplace_back(); // decoded in place: no move per struct
             if (!readStruct(d, client, clock, s)) {
                 return false;
             }
             clock += s.length;
-            refs.push_back(std::move(s));
         }
         out.clients.emplace_back(client, std::move(refs));
     }

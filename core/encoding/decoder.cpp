@@ -51,17 +51,21 @@ uint64_t Decoder::readVarUintSlow()
     // byte when the longest valid number (8 bytes for 2^53 - 1) fits in what is left.
     if (m_data.size() - m_pos >= 8) {
         const uint8_t *p = m_data.data() + m_pos;
-        uint64_t value = 0;
-        for (int i = 0; i < 8; ++i) {
-            value |= uint64_t(p[i] & 0x7F) << (7 * i);
-            if (p[i] < 0x80) {
-                if (value > maxSafeInteger) {
-                    break; // the careful loop below reports it
-                }
-                m_pos += size_t(i) + 1;
-                return value;
-            }
-        }
+        uint64_t value = p[0] & 0x7F; // p[0] has its continuation bit: the fast path took the rest
+#define TANDEM_VARUINT_BYTE(i)                                                                     \
+    value |= uint64_t(p[i] & 0x7F) << (7 * (i));                                                   \
+    if (p[i] < 0x80) {                                                                             \
+        m_pos += (i) + 1;                                                                          \
+        return value;                                                                              \
+    }
+        TANDEM_VARUINT_BYTE(1)
+        TANDEM_VARUINT_BYTE(2)
+        TANDEM_VARUINT_BYTE(3)
+        TANDEM_VARUINT_BYTE(4)
+        TANDEM_VARUINT_BYTE(5)
+        TANDEM_VARUINT_BYTE(6)
+#undef TANDEM_VARUINT_BYTE
+        // Seven or more bytes: values near 2^53, checked by the careful loop below.
     }
     uint64_t value = 0;
     int shift = 0;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/serve.h"
 #include "core/version.h"
 #include "ui/mainwindow.h"
 
@@ -11,14 +12,14 @@
 
 namespace {
 
-/// Options that need no display are handled on a QCoreApplication, so `tandem --version`
-/// and `tandem --help` work on a headless server.
+/// Options that need no display are handled on a QCoreApplication, so `tandem --version`,
+/// `tandem --help` and `tandem --serve` work on a headless server (no Widgets loaded).
 bool needsGui(int argc, char **argv)
 {
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")
             || !std::strcmp(argv[i], "--version") || !std::strcmp(argv[i], "-v")
-            || !std::strcmp(argv[i], "--help-all")) {
+            || !std::strcmp(argv[i], "--help-all") || !std::strcmp(argv[i], "--serve")) {
             return false;
         }
     }
@@ -44,7 +45,12 @@ int main(int argc, char **argv)
             QCoreApplication::translate("main", "Real-time collaborative notes."));
     parser.addHelpOption();
     parser.addVersionOption();
+    Tandem::App::addServeOptions(parser);
     parser.process(*app);
+
+    if (parser.isSet(QStringLiteral("serve"))) {
+        return Tandem::App::runServer(parser);
+    }
 
     Tandem::Ui::MainWindow window;
     window.show();

@@ -36,6 +36,8 @@ const char *decodeErrorName(DecodeErrorCode code)
         return "unexpected trailing data";
     case DecodeErrorCode::UnknownMessage:
         return "unknown message type";
+    case DecodeErrorCode::InvalidJson:
+        return "malformed JSON";
     }
     return "unknown error";
 }

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/serve.h"
+
+#include "core/server/roomserver.h"
+#include "core/storage/sqliteroomstore.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QStandardPaths>
+#include <QTextStream>
+
+#ifdef Q_OS_UNIX
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+namespace Tandem::App {
+
+namespace {
+
+#ifdef Q_OS_UNIX
+int g_signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char c = 1;
+    [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &c, 1);
+}
+
+/// SIGINT/SIGTERM become a quit on the event loop (a signal handler may do almost nothing).
+void quitOnSignals(QObject *context, std::function<void()> quit)
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) != 0) {
+        return;
+    }
+    auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, context);
+    QObject::connect(notifier, &QSocketNotifier::activated, context, [quit = std::move(quit)] {
+        char c;
+        [[maybe_unused]] const auto n = ::read(g_signalPipe[0], &c, 1);
+        quit();
+    });
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+#endif
+
+} // namespace
+
+void addServeOptions(QCommandLineParser &parser)
+{
+    parser.addOption({QStringLiteral("serve"),
+                      QCoreApplication::translate("main", "Host rooms without a window.")});
+    parser.addOption(
+            {QStringLiteral("host"),
+             QCoreApplication::translate("main", "Address to listen on (default 127.0.0.1)."),
+             QStringLiteral("address"), QStringLiteral("127.0.0.1")});
+    parser.addOption(
+            {QStringLiteral("port"),
+             QCoreApplication::translate("main", "Port to listen on (default 1234, 0 picks one)."),
+             QStringLiteral("port"), QStringLiteral("1234")});
+    parser.addOption({QStringLiteral("data-dir"),
+                      QCoreApplication::translate("main", "Where rooms are stored."),
+                      QStringLiteral("dir")});
+    parser.addOption({QStringLiteral("max-message-bytes"),
+                      QCoreApplication::translate(
+                              "main", "Largest message a client may send (default 16 MiB)."),
+                      QStringLiteral("bytes"), QString::number(16 * 1024 * 1024)});
+}
+
+int runServer(const QCommandLineParser &parser)
+{
+    QTextStream err(stderr);
+    QTextStream out(stdout);
+    Server::ServerOptions options;
+    bool ok = false;
+    if (!options.host.setAddress(parser.value(QStringLiteral("host")))) {
+        err << "tandem: --host needs an IP address, got " << parser.value(QStringLiteral("host"))
+            << Qt::endl;
+        return 2;
+    }
+    const uint port = parser.value(QStringLiteral("port")).toUInt(&ok);
+    if (!ok || port > 65535) {
+        err << "tandem: --port needs a number from 0 to 65535" << Qt::endl;
+        return 2;
+    }
+    options.port = quint16(port);
+    options.maxMessageBytes = parser.value(QStringLiteral("max-message-bytes")).toLongLong(&ok);
+    if (!ok || options.maxMessageBytes < 1024) {
+        err << "tandem: --max-message-bytes needs a number of at least 1024" << Qt::endl;
+        return 2;
+    }
+    QString dataDir = parser.value(QStringLiteral("data-dir"));
+    if (dataDir.isEmpty()) {
+        dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
+                + QStringLiteral("/server");
+    }
+    if (!QDir().mkpath(dataDir)) {
+        err << "tandem: cannot create the data directory " << dataDir << Qt::endl;
+        return 1;
+    }
+    auto store = std::make_unique<Storage::SqliteRoomStore>(
+            QDir(dataDir).filePath(QStringLiteral("rooms.sqlite")));
+    Server::RoomServer server(options, std::move(store));
+    QString error;
+    if (!server.listen(&error)) {
+        err << "tandem: " << error << Qt::endl;
+        return 1;
+    }
+#ifdef Q_OS_UNIX
+    quitOnSignals(&server, [&server] {
+        server.shutdown();
+        QCoreApplication::quit();
+    });
+#endif
+    out << "Tandem " << QCoreApplication::applicationVersion() << " serving rooms at "
+        << server.url().toString() << "<room>" << Qt::endl;
+    out << "Data: " << QDir::toNativeSeparators(dataDir) << Qt::endl;
+    const int code = QCoreApplication::exec();
+    server.shutdown();
+    return code;
+}
+
+} // namespace Tandem::App

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/server/room.h"
+
+#include "core/protocol/messages.h"
+#include "core/server/roomserver.h"
+#include "core/server/serverlog.h"
+#include "core/storage/roomstore.h"
+
+#include <QWebSocket>
+
+#include <random>
+
+namespace Tandem::Server {
+
+namespace {
+
+std::span<const uint8_t> span(const QByteArray &b)
+{
+    return {reinterpret_cast<const uint8_t *>(b.constData()), size_t(b.size())};
+}
+
+Crdt::ClientId randomClientId()
+{
+    std::random_device rd;
+    return std::uniform_int_distribution<uint32_t>()(rd);
+}
+
+} // namespace
+
+Room::Room(QString name, Storage::RoomStore &store, const ServerOptions &options)
+    : m_name(std::move(name)), m_store(store), m_options(options), m_doc(randomClientId()),
+      m_awareness(m_doc.clientId())
+{
+    // The server has no presence of its own (as the reference server).
+    m_awareness.setLocalState(std::nullopt);
+    m_awareness.onUpdate
+            = [this](const Protocol::Awareness::Changes &c, Protocol::Awareness::Origin origin) {
+                  // Remember which ids a connection speaks for, so they go when it does. Ids
+                  // reported as updated count too: a client that reconnects with its old id is
+                  // "updated", not added.
+                  auto it = m_peers.find(static_cast<QWebSocket *>(const_cast<void *>(origin)));
+                  if (it != m_peers.end()) {
+                      it->second.controlled.insert(c.added.begin(), c.added.end());
+                      it->second.controlled.insert(c.updated.begin(), c.updated.end());
+                      for (auto id : c.removed) {
+                          it->second.controlled.erase(id);
+                      }
+                  }
+                  std::vector<Protocol::ClientId> changed = c.added;
+                  changed.insert(changed.end(), c.updated.begin(), c.updated.end());
+                  changed.insert(changed.end(), c.removed.begin(), c.removed.end());
+                  broadcast(Protocol::encodeAwareness(m_awareness.encodeUpdate(changed)));
+              };
+    m_doc.onUpdate([this](std::span<const uint8_t> update, const Crdt::Transaction &) {
+        storeAndBroadcast(update);
+    });
+}
+
+Room::~Room() = default;
+
+bool Room::load(QString *error)
+{
+    auto stored = m_store.load(m_name, error);
+    if (!stored) {
+        return false;
+    }
+    // Loading replays what is stored; it must not be stored again.
+    const bool wasFailed = m_failed;
+    m_failed = true; // suppresses storeAndBroadcast while loading
+    auto apply = [&](const QByteArray &bytes, const char *what) {
+        if (bytes.isEmpty()) {
+            return true;
+        }
+        const auto err = m_doc.applyUpdate(span(bytes));
+        if (err) {
+            *error = QStringLiteral("stored %1 of room is damaged: %2")
+                             .arg(QLatin1String(what), QString::fromStdString(err.toString()));
+            return false;
+        }
+        return true;
+    };
+    bool ok = apply(stored->snapshot, "snapshot");
+    for (const auto &u : stored->updates) {
+        ok = ok && apply(u, "update");
+    }
+    m_failed = wasFailed;
+    m_lastSeq = stored->lastSeq;
+    m_sinceSnapshot = int(stored->updates.size());
+    return ok;
+}
+
+void Room::join(QWebSocket *socket)
+{
+    m_peers[socket] = Peer {};
+    connect(socket, &QWebSocket::binaryMessageReceived, this,
+            [this, socket](const QByteArray &m) { onMessage(socket, m); });
+    connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString &) {
+        drop(socket, CloseCode::BadMessage, QStringLiteral("text messages are not supported"));
+    });
+    connect(socket, &QWebSocket::pong, this, [this, socket](quint64, const QByteArray &) {
+        auto it = m_peers.find(socket);
+        if (it != m_peers.end()) {
+            it->second.alive = true;
+        }
+    });
+    connect(socket, &QWebSocket::disconnected, this, [this, socket] { onClosed(socket); });
+    send(socket, Protocol::encodeSyncStep1(m_doc.encodeStateVector()));
+    const auto known = m_awareness.clients();
+    if (!known.empty()) {
+        send(socket, Protocol::encodeAwareness(m_awareness.encodeUpdate(known)));
+    }
+}
+
+void Room::onMessage(QWebSocket *socket, const QByteArray &message)
+{
+    if (!m_peers.count(socket)) {
+        return;
+    }
+    if (message.size() > m_options.maxMessageBytes) {
+        drop(socket, CloseCode::TooLarge,
+             QStringLiteral("message of %1 bytes is above the limit of %2")
+                     .arg(message.size())
+                     .arg(m_options.maxMessageBytes));
+        return;
+    }
+    Encoding::DecodeError error;
+    const auto m = Protocol::decodeMessage(span(message), &error);
+    if (!m) {
+        drop(socket, CloseCode::BadMessage,
+             QStringLiteral("malformed message: %1").arg(QString::fromStdString(error.toString())));
+        return;
+    }
+    switch (m->type) {
+    case Protocol::MessageType::Sync:
+        if (m->step == Protocol::SyncStep::Step1) {
+            auto diff = m_doc.encodeStateAsUpdate(m->payload);
+            if (!diff) {
+                drop(socket, CloseCode::BadMessage, QStringLiteral("malformed state vector"));
+                return;
+            }
+            send(socket, Protocol::encodeSyncStep2(*diff));
+        } else {
+            // The update event stores and broadcasts (to the sender too: JS clients expect it).
+            const auto err = m_doc.applyUpdate(m->payload, socket);
+            if (err) {
+                drop(socket, CloseCode::BadMessage,
+                     QStringLiteral("malformed update: %1")
+                             .arg(QString::fromStdString(err.toString())));
+            }
+        }
+        break;
+    case Protocol::MessageType::Awareness: {
+        const auto err = m_awareness.applyUpdate(m->payload, socket);
+        if (err) {
+            drop(socket, CloseCode::BadMessage,
+                 QStringLiteral("malformed awareness update: %1")
+                         .arg(QString::fromStdString(err.toString())));
+        }
+        break;
+    }
+    case Protocol::MessageType::QueryAwareness:
+        send(socket, Protocol::encodeAwareness(m_awareness.encodeUpdate(m_awareness.clients())));
+        break;
+    case Protocol::MessageType::Auth:
+        break; // clients have nothing to authenticate to us with this message
+    }
+}
+
+void Room::storeAndBroadcast(std::span<const uint8_t> update)
+{
+    if (m_failed) {
+        return;
+    }
+    QString error;
+    const auto seq = m_store.append(m_name, update, &error);
+    if (!seq) {
+        onStoreFailure(error);
+        return;
+    }
+    m_lastSeq = *seq;
+    // Stored: now it may be seen.
+    broadcast(Protocol::encodeSyncUpdate(update));
+    if (++m_sinceSnapshot >= m_options.compactEvery) {
+        compact();
+    }
+}
+
+void Room::onStoreFailure(const QString &error)
+{
+    // The document now holds something the disk does not. Stop serving from it: clients
+    // reconnect (1011 means retry) and their sync sends the unstored part again to a room
+    // freshly loaded from what is stored.
+    qCCritical(lcServer) << "room" << m_name << "cannot store an update:" << error;
+    m_failed = true;
+    closeAll(CloseCode::ServerError, QStringLiteral("storage failed"));
+}
+
+bool Room::compact()
+{
+    if (m_failed) {
+        return false;
+    }
+    const auto snapshot = m_doc.encodeStateAsUpdate();
+    QString error;
+    if (!m_store.compact(m_name, snapshot, m_lastSeq, &error)) {
+        qCWarning(lcServer) << "room" << m_name << "could not be compacted:" << error;
+        return false;
+    }
+    m_sinceSnapshot = 0;
+    return true;
+}
+
+void Room::ping()
+{
+    std::vector<QWebSocket *> dead;
+    for (auto &[socket, peer] : m_peers) {
+        if (!peer.alive) {
+            dead.push_back(socket);
+            continue;
+        }
+        peer.alive = false;
+        socket->ping();
+    }
+    for (QWebSocket *socket : dead) {
+        qCInfo(lcServer) << "room" << m_name << ": a connection did not answer a ping";
+        socket->abort(); // the peer is gone: no close handshake to wait for
+    }
+}
+
+void Room::send(QWebSocket *socket, std::span<const uint8_t> bytes)
+{
+    socket->sendBinaryMessage(QByteArray::fromRawData(reinterpret_cast<const char *>(bytes.data()),
+                                                      qsizetype(bytes.size())));
+}
+
+void Room::broadcast(std::span<const uint8_t> bytes)
+{
+    const QByteArray message(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
+    for (auto &[socket, peer] : m_peers) {
+        socket->sendBinaryMessage(message);
+    }
+}
+
+void Room::drop(QWebSocket *socket, quint16 code, const QString &reason)
+{
+    qCInfo(lcServer) << "room" << m_name << ": closing a connection:" << code << reason;
+    socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
+    onClosed(socket);
+}
+
+void Room::closeAll(quint16 code, const QString &reason)
+{
+    std::vector<QWebSocket *> sockets;
+    for (auto &[socket, peer] : m_peers) {
+        sockets.push_back(socket);
+    }
+    for (QWebSocket *socket : sockets) {
+        socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
+        onClosed(socket);
+    }
+}
+
+void Room::onClosed(QWebSocket *socket)
+{
+    auto it = m_peers.find(socket);
+    if (it == m_peers.end()) {
+        return;
+    }
+    const std::vector<Protocol::ClientId> controlled(it->second.controlled.begin(),
+                                                     it->second.controlled.end());
+    m_peers.erase(it);
+    socket->disconnect(this);
+    socket->deleteLater();
+    // Its users leave at once: no ghost cursors until the 30 s timeout.
+    if (!controlled.empty()) {
+        m_awareness.removeStates(controlled, nullptr);
+    }
+    if (m_peers.empty()) {
+        Q_EMIT empty();
+    }
+}
+
+} // namespace Tandem::Server

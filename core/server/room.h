@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "core/crdt/doc.h"
+#include "core/protocol/awareness.h"
+
+#include <QByteArray>
+#include <QObject>
+#include <QString>
+
+#include <map>
+#include <memory>
+#include <set>
+
+class QTimer;
+class QWebSocket;
+
+namespace Tandem::Storage {
+class RoomStore;
+}
+
+namespace Tandem::Server {
+
+struct ServerOptions;
+
+/// One loaded room: its document, its presence map and its connections.
+class Room : public QObject
+{
+    Q_OBJECT
+public:
+    Room(QString name, Storage::RoomStore &store, const ServerOptions &options);
+    ~Room() override;
+
+    /// Loads the stored document. On failure the room must not be used (and nothing was
+    /// written).
+    bool load(QString *error);
+
+    const QString &name() const { return m_name; }
+    int connectionCount() const { return int(m_peers.size()); }
+    Crdt::Doc &doc() { return m_doc; }
+
+    /// Takes a connection: sends sync step 1 and the known awareness states.
+    void join(QWebSocket *socket);
+    /// Pings every connection; drops the ones that did not answer the previous ping.
+    void ping();
+    void checkAwareness() { m_awareness.checkTimeouts(); }
+    /// Folds the update log into a snapshot. False (and logged) if storage failed.
+    bool compact();
+    /// Closes every connection with @p code.
+    void closeAll(quint16 code, const QString &reason);
+
+Q_SIGNALS:
+    /// The last connection left.
+    void empty();
+
+private:
+    struct Peer
+    {
+        std::set<Protocol::ClientId> controlled; ///< awareness ids this connection speaks for
+        bool alive = true; ///< answered the last ping
+    };
+
+    void onMessage(QWebSocket *socket, const QByteArray &message);
+    void onClosed(QWebSocket *socket);
+    void drop(QWebSocket *socket, quint16 code, const QString &reason);
+    void send(QWebSocket *socket, std::span<const uint8_t> bytes);
+    void broadcast(std::span<const uint8_t> bytes);
+    /// Stores an accepted update; on failure the room stops (see onStoreFailure).
+    void storeAndBroadcast(std::span<const uint8_t> update);
+    void onStoreFailure(const QString &error);
+
+    QString m_name;
+    Storage::RoomStore &m_store;
+    const ServerOptions &m_options;
+    Crdt::Doc m_doc;
+    Protocol::Awareness m_awareness;
+    std::map<QWebSocket *, Peer> m_peers;
+    int64_t m_lastSeq = 0;
+    int m_sinceSnapshot = 0;
+    bool m_failed = false;
+};
+
+} // namespace Tandem::Server

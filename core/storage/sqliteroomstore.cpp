@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/storage/sqliteroomstore.h"
+
+#include <QAtomicInt>
+#include <QFileInfo>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+namespace Tandem::Storage {
+
+namespace {
+
+QAtomicInt g_nextConnection;
+
+QByteArray bytes(std::span<const uint8_t> data)
+{
+    return QByteArray(reinterpret_cast<const char *>(data.data()), qsizetype(data.size()));
+}
+
+bool exec(QSqlQuery &q, QString *error)
+{
+    if (q.exec()) {
+        return true;
+    }
+    if (error) {
+        *error = q.lastError().text();
+    }
+    return false;
+}
+
+} // namespace
+
+SqliteRoomStore::SqliteRoomStore(QString path)
+    : m_path(std::move(path)),
+      m_connection(QStringLiteral("tandem-sqlite-%1").arg(g_nextConnection.fetchAndAddRelaxed(1)))
+{ }
+
+SqliteRoomStore::~SqliteRoomStore()
+{
+    if (QSqlDatabase::contains(m_connection)) {
+        {
+            QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(m_connection);
+    }
+}
+
+bool SqliteRoomStore::open(QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
+    db.setDatabaseName(m_path);
+    if (!db.open()) {
+        *error = QStringLiteral("cannot open %1: %2").arg(m_path, db.lastError().text());
+        return false;
+    }
+    const char *setup[] = {
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA busy_timeout=5000",
+            "CREATE TABLE IF NOT EXISTS rooms (name TEXT PRIMARY KEY, snapshot BLOB NOT NULL, "
+            "snapshot_seq INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS updates (room TEXT NOT NULL, seq INTEGER NOT NULL, "
+            "data BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID",
+    };
+    for (const char *sql : setup) {
+        QSqlQuery q(db);
+        q.prepare(QString::fromLatin1(sql));
+        if (!exec(q, error)) {
+            *error = QStringLiteral("cannot prepare %1: %2").arg(m_path, *error);
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<StoredRoom> SqliteRoomStore::load(const QString &room, QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    StoredRoom out;
+    QSqlQuery snap(db);
+    snap.prepare(QStringLiteral("SELECT snapshot, snapshot_seq FROM rooms WHERE name = ?"));
+    snap.addBindValue(room);
+    if (!exec(snap, error)) {
+        return std::nullopt;
+    }
+    int64_t from = 0;
+    if (snap.next()) {
+        out.snapshot = snap.value(0).toByteArray();
+        from = snap.value(1).toLongLong();
+        out.lastSeq = from;
+    }
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral(
+            "SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq"));
+    q.addBindValue(room);
+    q.addBindValue(qint64(from));
+    if (!exec(q, error)) {
+        return std::nullopt;
+    }
+    while (q.next()) {
+        out.lastSeq = q.value(0).toLongLong();
+        out.updates.push_back(q.value(1).toByteArray());
+    }
+    if (q.lastError().isValid()) {
+        *error = q.lastError().text();
+        return std::nullopt;
+    }
+    return out;
+}
+
+std::optional<int64_t> SqliteRoomStore::append(const QString &room, std::span<const uint8_t> update,
+                                               QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    // The next sequence number follows the snapshot's and the last update's.
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral(
+            "INSERT INTO updates (room, seq, data) VALUES (:room, 1 + MAX("
+            "COALESCE((SELECT MAX(seq) FROM updates WHERE room = :room), 0), "
+            "COALESCE((SELECT snapshot_seq FROM rooms WHERE name = :room), 0)), :data) "
+            "RETURNING seq"));
+    q.bindValue(QStringLiteral(":room"), room);
+    q.bindValue(QStringLiteral(":data"), bytes(update));
+    if (!exec(q, error) || !q.next()) {
+        if (error && error->isEmpty()) {
+            *error = q.lastError().text();
+        }
+        return std::nullopt;
+    }
+    return q.value(0).toLongLong();
+}
+
+bool SqliteRoomStore::compact(const QString &room, std::span<const uint8_t> snapshot,
+                              int64_t upToSeq, QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    if (!db.transaction()) {
+        *error = db.lastError().text();
+        return false;
+    }
+    QSqlQuery put(db);
+    put.prepare(QStringLiteral("INSERT INTO rooms (name, snapshot, snapshot_seq) VALUES (?, ?, ?) "
+                               "ON CONFLICT(name) DO UPDATE SET snapshot = excluded.snapshot, "
+                               "snapshot_seq = excluded.snapshot_seq"));
+    put.addBindValue(room);
+    put.addBindValue(bytes(snapshot));
+    put.addBindValue(qint64(upToSeq));
+    QSqlQuery drop(db);
+    drop.prepare(QStringLiteral("DELETE FROM updates WHERE room = ? AND seq <= ?"));
+    drop.addBindValue(room);
+    drop.addBindValue(qint64(upToSeq));
+    if (!exec(put, error) || !exec(drop, error) || !db.commit()) {
+        if (error && error->isEmpty()) {
+            *error = db.lastError().text();
+        }
+        db.rollback();
+        return false;
+    }
+    return true;
+}
+
+} // namespace Tandem::Storage

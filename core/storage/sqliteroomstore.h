@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "core/storage/roomstore.h"
+
+namespace Tandem::Storage {
+
+/// The embedded default: one SQLite file in WAL mode. A commit is in the WAL before append()
+/// returns, so killing the process at any moment loses nothing that was acknowledged.
+/// (synchronous=NORMAL: a power cut may lose the last commits but never corrupts the file.)
+class SqliteRoomStore : public RoomStore
+{
+public:
+    explicit SqliteRoomStore(QString path);
+    ~SqliteRoomStore() override;
+
+    bool open(QString *error) override;
+    std::optional<StoredRoom> load(const QString &room, QString *error) override;
+    std::optional<int64_t> append(const QString &room, std::span<const uint8_t> update,
+                                  QString *error) override;
+    bool compact(const QString &room, std::span<const uint8_t> snapshot, int64_t upToSeq,
+                 QString *error) override;
+
+    QString path() const { return m_path; }
+
+private:
+    QString m_path;
+    QString m_connection; ///< QSqlDatabase connection name, unique per store
+};
+
+} // namespace Tandem::Storage

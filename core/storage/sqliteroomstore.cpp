@@ -76,6 +76,12 @@ bool SqliteRoomStore::open(QString *error)
     return true;
 }
 
+bool SqliteRoomStore::setMaxPageCount(int pages)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    return q.exec(QStringLiteral("PRAGMA max_page_count = %1").arg(pages));
+}
+
 std::optional<StoredRoom> SqliteRoomStore::load(const QString &room, QString *error)
 {
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);

@@ -22,6 +22,9 @@ public:
                  QString *error) override;
 
     QString path() const { return m_path; }
+    /// Caps the database at @p pages pages (SQLite's max_page_count): writes beyond it fail as
+    /// on a full disk. Tests use it to check that a full disk loses nothing.
+    bool setMaxPageCount(int pages);
 
 private:
     QString m_path;

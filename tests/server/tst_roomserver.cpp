@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The room server in-process: a real QWebSocketServer on 127.0.0.1:0 with a real SQLite file,
+// and QWebSocket clients speaking the y-websocket protocol with Tandem's own Doc and Awareness.
+// Covers the handshake, the echo to the sender, awareness relay and removal on close, query
+// awareness, close codes for bad input (without disturbing the others), durability (stored
+// before broadcast, reload after restart, damaged storage refused, full disk loses nothing)
+// and idle unloading.
+
+#include "core/crdt/doc.h"
+#include "core/crdt/text.h"
+#include "core/encoding/utf.h"
+#include "core/protocol/awareness.h"
+#include "core/protocol/messages.h"
+#include "core/server/roomserver.h"
+#include "core/storage/sqliteroomstore.h"
+
+#include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWebSocket>
+
+using namespace Tandem;
+
+namespace {
+
+std::span<const uint8_t> span(const QByteArray &b)
+{
+    return {reinterpret_cast<const uint8_t *>(b.constData()), size_t(b.size())};
+}
+
+QByteArray bytes(std::span<const uint8_t> s)
+{
+    return QByteArray(reinterpret_cast<const char *>(s.data()), qsizetype(s.size()));
+}
+
+/// A protocol client: a Doc and an Awareness kept in sync with one room.
+class Client : public QObject
+{
+public:
+    explicit Client(Crdt::ClientId id) : doc(id), awareness(id)
+    {
+        connect(&ws, &QWebSocket::binaryMessageReceived, this, &Client::onMessage);
+        connect(&ws, &QWebSocket::disconnected, this, [this] {
+            closeCode = int(ws.closeCode());
+            closeReason = ws.closeReason();
+        });
+        doc.onUpdate([this](std::span<const uint8_t> u, const Crdt::Transaction &tr) {
+            if (tr.origin != this && ws.state() == QAbstractSocket::ConnectedState) {
+                ws.sendBinaryMessage(bytes(Protocol::encodeSyncUpdate(u)));
+            }
+        });
+        awareness.onUpdate = [this](const Protocol::Awareness::Changes &c, const void *origin) {
+            if (origin == this || ws.state() != QAbstractSocket::ConnectedState) {
+                return;
+            }
+            std::vector<Protocol::ClientId> ids = c.added;
+            ids.insert(ids.end(), c.updated.begin(), c.updated.end());
+            ids.insert(ids.end(), c.removed.begin(), c.removed.end());
+            ws.sendBinaryMessage(bytes(Protocol::encodeAwareness(awareness.encodeUpdate(ids))));
+        };
+    }
+
+    bool open(const QUrl &url)
+    {
+        QSignalSpy connected(&ws, &QWebSocket::connected);
+        ws.open(url);
+        if (!connected.wait(5000)) {
+            return false;
+        }
+        ws.sendBinaryMessage(bytes(Protocol::encodeSyncStep1(doc.encodeStateVector())));
+        return true;
+    }
+
+    void onMessage(const QByteArray &message)
+    {
+        ++messages;
+        const auto m = Protocol::decodeMessage(span(message));
+        QVERIFY2(m, "the server sent a malformed message");
+        if (m->type == Protocol::MessageType::Sync) {
+            if (m->step == Protocol::SyncStep::Step1) {
+                ++step1s;
+                const auto diff = doc.encodeStateAsUpdate(m->payload);
+                ws.sendBinaryMessage(bytes(Protocol::encodeSyncStep2(*diff)));
+            } else {
+                synced = synced || m->step == Protocol::SyncStep::Step2;
+                updates += m->step == Protocol::SyncStep::Update ? 1 : 0;
+                QVERIFY(!doc.applyUpdate(m->payload, this));
+            }
+        } else if (m->type == Protocol::MessageType::Awareness) {
+            ++awarenessMessages;
+            QVERIFY(!awareness.applyUpdate(m->payload, this));
+        }
+    }
+
+    std::string text() { return Encoding::toUtf8(doc.getText("text").toString()); }
+    void insert(uint64_t at, std::u16string_view s) { doc.getText("text").insert(at, s); }
+
+    QWebSocket ws;
+    Crdt::Doc doc;
+    Protocol::Awareness awareness;
+    int messages = 0;
+    int step1s = 0;
+    int updates = 0;
+    int awarenessMessages = 0;
+    bool synced = false;
+    int closeCode = -1;
+    QString closeReason;
+};
+
+struct Fixture
+{
+    explicit Fixture(const QString &dir, Server::ServerOptions options = {})
+    {
+        options.port = 0;
+        options.unloadDelayMs = 0;
+        auto s = std::make_unique<Storage::SqliteRoomStore>(dir + QStringLiteral("/rooms.sqlite"));
+        store = s.get();
+        server = std::make_unique<Server::RoomServer>(options, std::move(s));
+        QString error;
+        ok = server->listen(&error);
+        if (!ok) {
+            qWarning("%s", qPrintable(error));
+        }
+    }
+    QUrl room(const QString &name) const
+    {
+        QUrl u = server->url();
+        u.setPath(QLatin1Char('/') + name);
+        return u;
+    }
+    bool ok = false;
+    Storage::SqliteRoomStore *store = nullptr;
+    std::unique_ptr<Server::RoomServer> server;
+};
+
+int storedUpdates(const QString &dbPath, const QString &room)
+{
+    int n = -1;
+    {
+        QSqlDatabase db
+                = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("peek"));
+        db.setDatabaseName(dbPath);
+        if (db.open()) {
+            QSqlQuery q(db);
+            q.prepare(QStringLiteral("SELECT COUNT(*) FROM updates WHERE room = ?"));
+            q.addBindValue(room);
+            if (q.exec() && q.next()) {
+                n = q.value(0).toInt();
+            }
+        }
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("peek"));
+    return n;
+}
+
+} // namespace
+
+class tst_RoomServer : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void syncEchoAndLateJoin()
+    {
+        QTemporaryDir dir;
+        Fixture f(dir.path());
+        QVERIFY(f.ok);
+        Client a(1);
+        QVERIFY(a.open(f.room(QStringLiteral("notes/one"))));
+        QTRY_VERIFY(a.synced);
+        QCOMPARE(a.step1s, 1); // the server's step 1 comes unasked
+        a.insert(0, u"hello");
+        // The update comes back to its sender too (JS clients rely on the echo).
+        QTRY_COMPARE(a.updates, 1);
+        Client b(2);
+        QVERIFY(b.open(f.room(QStringLiteral("notes/one"))));
+        QTRY_COMPARE(b.text(), std::string("hello"));
+        b.insert(5, u" world");
+        QTRY_COMPARE(a.text(), std::string("hello world"));
+        // Another room is another document.
+        Client c(3);
+        QVERIFY(c.open(f.room(QStringLiteral("notes/two"))));
+        QTRY_VERIFY(c.synced);
+        QCOMPARE(c.text(), std::string());
+        QCOMPARE(f.server->roomCount(), 2);
+    }
+
+    void awarenessRelayAndRemovalOnClose()
+    {
+        QTemporaryDir dir;
+        Fixture f(dir.path());
+        QVERIFY(f.ok);
+        Client a(1);
+        Client b(2);
+        QVERIFY(a.open(f.room(QStringLiteral("r"))));
+        QVERIFY(b.open(f.room(QStringLiteral("r"))));
+        a.awareness.setLocalState(Encoding::Any::object(
+                {{"user", Encoding::Any::object({{"name", Encoding::Any("alice")}})}}));
+        QTRY_VERIFY(b.awareness.state(1));
+        QCOMPARE(b.awareness.state(1)->toJson(), std::string(R"({"user":{"name":"alice"}})"));
+        // Query awareness is answered with every known state.
+        const int before = b.awarenessMessages;
+        b.ws.sendBinaryMessage(bytes(Protocol::encodeQueryAwareness()));
+        QTRY_VERIFY(b.awarenessMessages > before);
+        // The connection closes without saying goodbye: its user disappears at once.
+        a.ws.abort();
+        QTRY_VERIFY_WITH_TIMEOUT(!b.awareness.state(1), 2000);
+    }
+
+    void badInputClosesOnlyThatConnection()
+    {
+        QTemporaryDir dir;
+        Server::ServerOptions options;
+        options.maxMessageBytes = 4096;
+        Fixture f(dir.path(), options);
+        QVERIFY(f.ok);
+        Client good(1);
+        Client other(2);
+        QVERIFY(good.open(f.room(QStringLiteral("r"))));
+        QVERIFY(other.open(f.room(QStringLiteral("r"))));
+        struct Case
+        {
+            const char *name;
+            std::function<void(QWebSocket &)> send;
+            int code;
+            QString room = QStringLiteral("r");
+        };
+        const std::vector<Case> cases = {
+                {"malformed",
+                 [](QWebSocket &ws) { ws.sendBinaryMessage(QByteArray("\x00\x07", 2)); }, 4400},
+                {"unknown type",
+                 [](QWebSocket &ws) { ws.sendBinaryMessage(QByteArray("\x09", 1)); }, 4400},
+                {"broken update",
+                 [](QWebSocket &ws) {
+                     ws.sendBinaryMessage(QByteArray("\x00\x02\x03\x01\x05\x00", 6));
+                 },
+                 4400},
+                {"bad state vector",
+                 [](QWebSocket &ws) {
+                     ws.sendBinaryMessage(QByteArray("\x00\x00\x02\x05\x05", 5));
+                 },
+                 4400},
+                {"broken awareness",
+                 [](QWebSocket &ws) {
+                     ws.sendBinaryMessage(QByteArray("\x01\x05\x01\x05\x01\x01{", 7));
+                 },
+                 4400},
+                {"text frame", [](QWebSocket &ws) { ws.sendTextMessage(QStringLiteral("hello")); },
+                 4400},
+                {"too large", [](QWebSocket &ws) { ws.sendBinaryMessage(QByteArray(8192, '\0')); },
+                 4413},
+                {"room name too long", [](QWebSocket &) {}, 4404, QString(600, QLatin1Char('x'))},
+        };
+        for (const auto &c : cases) {
+            Client bad(99);
+            QSignalSpy closed(&bad.ws, &QWebSocket::disconnected);
+            QSignalSpy opened(&bad.ws, &QWebSocket::connected);
+            bad.ws.open(f.room(c.room));
+            QTRY_VERIFY2(opened.count() + closed.count() > 0, c.name);
+            if (bad.ws.state() == QAbstractSocket::ConnectedState) {
+                c.send(bad.ws);
+                QVERIFY2(closed.wait(5000), c.name);
+            }
+            QVERIFY2(bad.closeCode == c.code,
+                     qPrintable(QStringLiteral("%1: close code %2 (%3)")
+                                        .arg(QLatin1String(c.name))
+                                        .arg(bad.closeCode)
+                                        .arg(bad.closeReason)));
+            QVERIFY2(!bad.closeReason.isEmpty(), c.name);
+        }
+        // The others never noticed.
+        good.insert(0, u"still here");
+        QTRY_COMPARE(other.text(), std::string("still here"));
+        QCOMPARE(good.ws.state(), QAbstractSocket::ConnectedState);
+    }
+
+    void storedBeforeBroadcastAndReloaded()
+    {
+        QTemporaryDir dir;
+        const QString db = dir.path() + QStringLiteral("/rooms.sqlite");
+        {
+            Fixture f(dir.path());
+            QVERIFY(f.ok);
+            Client a(1);
+            Client b(2);
+            QVERIFY(a.open(f.room(QStringLiteral("keep"))));
+            QVERIFY(b.open(f.room(QStringLiteral("keep"))));
+            QTRY_VERIFY(a.synced && b.synced);
+            for (int i = 0; i < 20; ++i) {
+                a.insert(0, u"ab");
+                // When b has it, the disk has it.
+                QTRY_COMPARE(b.updates, i + 1);
+                QCOMPARE(storedUpdates(db, QStringLiteral("keep")), i + 1);
+            }
+        } // the server goes away (clean shutdown: snapshot)
+        Fixture f(dir.path());
+        QVERIFY(f.ok);
+        Client c(3);
+        QVERIFY(c.open(f.room(QStringLiteral("keep"))));
+        QTRY_COMPARE(c.text().size(), size_t(40));
+    }
+
+    void damagedRoomIsRefusedNotReplaced()
+    {
+        QTemporaryDir dir;
+        const QString db = dir.path() + QStringLiteral("/rooms.sqlite");
+        {
+            Fixture f(dir.path()); // creates the schema
+            QVERIFY(f.ok);
+        }
+        {
+            QSqlDatabase d = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"),
+                                                       QStringLiteral("damage"));
+            d.setDatabaseName(db);
+            QVERIFY(d.open());
+            QSqlQuery q(d);
+            QVERIFY(q.exec(QStringLiteral(
+                    "INSERT INTO updates (room, seq, data) VALUES ('hurt', 1, x'0102ffff')")));
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("damage"));
+        Fixture f(dir.path());
+        QVERIFY(f.ok);
+        Client a(1);
+        QSignalSpy closed(&a.ws, &QWebSocket::disconnected);
+        a.ws.open(f.room(QStringLiteral("hurt")));
+        QVERIFY(closed.wait(5000));
+        QCOMPARE(a.closeCode, 1011);
+        QCOMPARE(f.server->roomCount(), 0);
+        QCOMPARE(storedUpdates(db, QStringLiteral("hurt")), 1); // still there, untouched
+    }
+
+    void fullDiskLosesNothing()
+    {
+        QTemporaryDir dir;
+        Fixture f(dir.path());
+        QVERIFY(f.ok);
+        Client a(1);
+        QVERIFY(a.open(f.room(QStringLiteral("big"))));
+        QTRY_VERIFY(a.synced);
+        a.insert(0, u"first");
+        QTRY_COMPARE(a.updates, 1);
+        QVERIFY(f.store->setMaxPageCount(1)); // the disk is full from now on
+        a.insert(5, std::u16string(20000, u'x'));
+        QTRY_COMPARE(a.closeCode, 1011); // server-side failure: clients retry
+        QCOMPARE(f.server->roomCount(), 0); // the room stopped rather than diverge from disk
+        QVERIFY(f.store->setMaxPageCount(1 << 30)); // space again
+        // The client comes back; its sync delivers what the disk missed.
+        Client again(1);
+        again.doc.applyUpdate(a.doc.encodeStateAsUpdate());
+        QVERIFY(again.open(f.room(QStringLiteral("big"))));
+        QTRY_VERIFY(again.synced);
+        Client check(2);
+        QVERIFY(check.open(f.room(QStringLiteral("big"))));
+        QTRY_COMPARE(check.text().size(), size_t(20005));
+    }
+
+    void idleRoomsUnload()
+    {
+        QTemporaryDir dir;
+        Fixture f(dir.path());
+        QVERIFY(f.ok);
+        QSignalSpy unloaded(f.server.get(), &Server::RoomServer::roomUnloaded);
+        {
+            Client a(1);
+            QVERIFY(a.open(f.room(QStringLiteral("idle"))));
+            QTRY_VERIFY(a.synced);
+            a.insert(0, u"kept");
+            QTRY_COMPARE(a.updates, 1);
+            a.ws.close();
+        }
+        QTRY_COMPARE(unloaded.count(), 1);
+        QCOMPARE(f.server->roomCount(), 0);
+        Client b(2);
+        QVERIFY(b.open(f.room(QStringLiteral("idle"))));
+        QTRY_COMPARE(b.text(), std::string("kept"));
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_RoomServer)
+#include "tst_roomserver.moc"

@@ -133,6 +133,9 @@ void Room::onMessage(QWebSocket *socket, const QByteArray &message)
     switch (m->type) {
     case Protocol::MessageType::Sync:
         if (m->step == Protocol::SyncStep::Step1) {
+            if (!flushWrites()) {
+                return; // storage failed: every connection was closed
+            }
             auto diff = m_doc.encodeStateAsUpdate(m->payload);
             if (!diff) {
                 drop(socket, CloseCode::BadMessage, QStringLiteral("malformed state vector"));
@@ -171,18 +174,38 @@ void Room::storeAndBroadcast(std::span<const uint8_t> update)
     if (m_failed) {
         return;
     }
+    m_unwritten.emplace_back(update.begin(), update.end());
+    if (!m_flushScheduled) {
+        m_flushScheduled = true;
+        QMetaObject::invokeMethod(
+                this, [this] { flushWrites(); }, Qt::QueuedConnection);
+    }
+}
+
+bool Room::flushWrites()
+{
+    m_flushScheduled = false;
+    if (m_unwritten.empty() || m_failed) {
+        return !m_failed;
+    }
     QString error;
-    const auto seq = m_store.append(m_name, update, &error);
+    const auto seq = m_store.append(m_name, m_unwritten, &error);
     if (!seq) {
+        m_unwritten.clear();
         onStoreFailure(error);
-        return;
+        return false;
     }
     m_lastSeq = *seq;
-    // Stored: now it may be seen.
-    broadcast(Protocol::encodeSyncUpdate(update));
-    if (++m_sinceSnapshot >= m_options.compactEvery) {
+    m_sinceSnapshot += int(m_unwritten.size());
+    // Stored: now they may be seen.
+    for (const auto &u : m_unwritten) {
+        broadcast(Protocol::encodeSyncUpdate(u));
+    }
+    m_unwritten.clear();
+    if (m_sinceSnapshot >= m_options.compactEvery) {
         compact();
     }
+    return true;
 }
 
 void Room::onStoreFailure(const QString &error)
@@ -197,7 +220,7 @@ void Room::onStoreFailure(const QString &error)
 
 bool Room::compact()
 {
-    if (m_failed) {
+    if (m_failed || !flushWrites()) {
         return false;
     }
     const auto snapshot = m_doc.encodeStateAsUpdate();

@@ -65,8 +65,12 @@ private:
     void drop(QWebSocket *socket, quint16 code, const QString &reason);
     void send(QWebSocket *socket, std::span<const uint8_t> bytes);
     void broadcast(std::span<const uint8_t> bytes);
-    /// Stores an accepted update; on failure the room stops (see onStoreFailure).
+    /// Queues an accepted update; flushWrites() stores the queue in one transaction, then
+    /// broadcasts it. Updates that arrive together (one read from the network) share a commit.
     void storeAndBroadcast(std::span<const uint8_t> update);
+    /// Stores and broadcasts what is queued. Called before anything exposes the document (a
+    /// step 2), so nobody ever sees an update the disk does not have.
+    bool flushWrites();
     void onStoreFailure(const QString &error);
 
     QString m_name;
@@ -77,6 +81,8 @@ private:
     std::map<QWebSocket *, Peer> m_peers;
     int64_t m_lastSeq = 0;
     int m_sinceSnapshot = 0;
+    std::vector<std::vector<uint8_t>> m_unwritten;
+    bool m_flushScheduled = false;
     bool m_failed = false;
 };
 

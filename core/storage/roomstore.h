@@ -29,9 +29,10 @@ public:
     virtual ~RoomStore() = default;
     virtual bool open(QString *error) = 0;
     virtual std::optional<StoredRoom> load(const QString &room, QString *error) = 0;
-    /// Appends one update; returns its sequence number.
-    virtual std::optional<int64_t> append(const QString &room, std::span<const uint8_t> update,
-                                          QString *error)
+    /// Appends updates in one transaction (all or none); returns the last one's sequence
+    /// number.
+    virtual std::optional<int64_t>
+    append(const QString &room, const std::vector<std::vector<uint8_t>> &updates, QString *error)
             = 0;
     /// Replaces the snapshot and drops the updates up to @p upToSeq, atomically.
     virtual bool compact(const QString &room, std::span<const uint8_t> snapshot, int64_t upToSeq,

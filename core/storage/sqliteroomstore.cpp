@@ -118,26 +118,47 @@ std::optional<StoredRoom> SqliteRoomStore::load(const QString &room, QString *er
     return out;
 }
 
-std::optional<int64_t> SqliteRoomStore::append(const QString &room, std::span<const uint8_t> update,
+std::optional<int64_t> SqliteRoomStore::append(const QString &room,
+                                               const std::vector<std::vector<uint8_t>> &updates,
                                                QString *error)
 {
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
-    // The next sequence number follows the snapshot's and the last update's.
-    QSqlQuery q(db);
-    q.prepare(QStringLiteral(
-            "INSERT INTO updates (room, seq, data) VALUES (:room, 1 + MAX("
-            "COALESCE((SELECT MAX(seq) FROM updates WHERE room = :room), 0), "
-            "COALESCE((SELECT snapshot_seq FROM rooms WHERE name = :room), 0)), :data) "
-            "RETURNING seq"));
-    q.bindValue(QStringLiteral(":room"), room);
-    q.bindValue(QStringLiteral(":data"), bytes(update));
-    if (!exec(q, error) || !q.next()) {
-        if (error && error->isEmpty()) {
-            *error = q.lastError().text();
-        }
+    if (!db.transaction()) {
+        *error = db.lastError().text();
         return std::nullopt;
     }
-    return q.value(0).toLongLong();
+    auto fail = [&](QSqlQuery &q) -> std::optional<int64_t> {
+        *error = q.lastError().text();
+        db.rollback();
+        return std::nullopt;
+    };
+    // Sequence numbers continue after the snapshot's and the last update's.
+    QSqlQuery last(db);
+    last.prepare(QStringLiteral(
+            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM updates WHERE room = :room), 0), "
+            "COALESCE((SELECT snapshot_seq FROM rooms WHERE name = :room), 0))"));
+    last.bindValue(QStringLiteral(":room"), room);
+    if (!last.exec() || !last.next()) {
+        return fail(last);
+    }
+    int64_t seq = last.value(0).toLongLong();
+    last.finish();
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral("INSERT INTO updates (room, seq, data) VALUES (?, ?, ?)"));
+    for (const auto &u : updates) {
+        q.bindValue(0, room);
+        q.bindValue(1, qint64(++seq));
+        q.bindValue(2, bytes(u));
+        if (!q.exec()) {
+            return fail(q);
+        }
+    }
+    if (!db.commit()) {
+        *error = db.lastError().text();
+        db.rollback();
+        return std::nullopt;
+    }
+    return seq;
 }
 
 bool SqliteRoomStore::compact(const QString &room, std::span<const uint8_t> snapshot,

@@ -16,7 +16,8 @@ public:
 
     bool open(QString *error) override;
     std::optional<StoredRoom> load(const QString &room, QString *error) override;
-    std::optional<int64_t> append(const QString &room, std::span<const uint8_t> update,
+    std::optional<int64_t> append(const QString &room,
+                                  const std::vector<std::vector<uint8_t>> &updates,
                                   QString *error) override;
     bool compact(const QString &room, std::span<const uint8_t> snapshot, int64_t upToSeq,
                  QString *error) override;

@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Room server benchmark (not a test): the same scenarios against `tandem --serve` and against
+// the reference server (@y/websocket-server 0.1.1 on yjs 13.6.33, tests/js/reference-server.mjs),
+// in the same run, with this C++ load generator:
+//   sync       time for a new client to receive a room holding the automerge-paper document
+//   ingest     the automerge-paper trace sent as live updates; time until the server applied all
+//   broadcast  10 and 100 clients in one room, ramping the update rate; highest rate with
+//              p99 fan-out latency <= 50 ms and no lost update; server CPU per delivery
+//   idle       many idle connections over many rooms; server memory per connection
+// Usage: bench_server [--quick] [--only tandem|reference]
+// The generator shares the two cores with the server: past ~50-70k deliveries/s it measures
+// itself. Linux only (reads /proc for CPU time and memory).
+
+#include "core/crdt/doc.h"
+#include "core/crdt/text.h"
+#include "core/encoding/decoder.h"
+#include "core/protocol/messages.h"
+#include "tests/bench/traces.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QHash>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QWebSocket>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <unistd.h>
+
+using namespace Tandem;
+
+namespace {
+
+QByteArray qbytes(std::span<const uint8_t> s)
+{
+    return QByteArray(reinterpret_cast<const char *>(s.data()), qsizetype(s.size()));
+}
+
+bool waitUntil(const std::function<bool()> &done, int timeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!done()) {
+        if (t.elapsed() > timeoutMs) {
+            return false;
+        }
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+    }
+    return true;
+}
+
+double cpuMs(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly)) {
+        return 0;
+    }
+    const QByteArray s = f.readAll();
+    const auto fields = s.mid(s.lastIndexOf(')') + 2).split(' ');
+    // After the command: state is field 3; utime and stime are fields 14 and 15.
+    const double ticks = fields.value(11).toDouble() + fields.value(12).toDouble();
+    return ticks * 1000.0 / double(sysconf(_SC_CLK_TCK));
+}
+
+double rssKb(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!f.open(QIODevice::ReadOnly)) {
+        return 0;
+    }
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:")) {
+            return line.mid(6).trimmed().split(' ').value(0).toDouble();
+        }
+    }
+    return 0;
+}
+
+/// A server under test, in its own process.
+struct Server
+{
+    QString name;
+    QProcess proc;
+    QUrl url;
+    QTemporaryDir dir;
+
+    bool start(bool tandem)
+    {
+        proc.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        if (tandem) {
+            name = QStringLiteral("tandem");
+            proc.start(QStringLiteral(TANDEM_BINARY),
+                       {QStringLiteral("--serve"), QStringLiteral("--port"), QStringLiteral("0"),
+                        QStringLiteral("--data-dir"), dir.path(),
+                        QStringLiteral("--max-message-bytes"), QString::number(64 * 1024 * 1024)});
+        } else {
+            name = QStringLiteral("reference");
+            proc.setWorkingDirectory(QStringLiteral(TANDEM_SOURCE_DIR "/tests/js"));
+            proc.start(QStringLiteral("node"),
+                       {QStringLiteral("reference-server.mjs"), QStringLiteral("--host"),
+                        QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+                        QStringLiteral("0")});
+        }
+        if (!proc.waitForStarted(10000)) {
+            return false;
+        }
+        QByteArray out;
+        while (proc.waitForReadyRead(10000)) {
+            out += proc.readAll();
+            const int at = out.indexOf("ws://");
+            if (at >= 0 && out.indexOf('\n', at) > 0) {
+                QByteArray u = out.mid(at, out.indexOf('\n', at) - at);
+                u = u.left(u.indexOf('"') >= 0 ? u.indexOf('"') : u.size());
+                u = u.left(u.indexOf('<') >= 0 ? u.indexOf('<') : u.size());
+                url = QUrl(QString::fromLatin1(u.trimmed()));
+                return true;
+            }
+        }
+        return false;
+    }
+    ~Server()
+    {
+        proc.terminate();
+        if (!proc.waitForFinished(5000)) {
+            proc.kill();
+            proc.waitForFinished();
+        }
+    }
+    QUrl room(const QString &r) const
+    {
+        QUrl u = url;
+        u.setPath(QLatin1Char('/') + r);
+        return u;
+    }
+};
+
+/// A lean protocol client: counts what arrives, hands sync payloads to a callback.
+class Client : public QObject
+{
+public:
+    Client()
+    {
+        connect(&ws, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &m) {
+            ++received;
+            if (onMessage) {
+                onMessage(m);
+            }
+        });
+        connect(&ws, &QWebSocket::connected, this, [this] { connected = true; });
+    }
+    QWebSocket ws;
+    bool connected = false;
+    int64_t received = 0;
+    std::function<void(const QByteArray &)> onMessage;
+};
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+double percentile(std::vector<double> &v, double p)
+{
+    if (v.empty()) {
+        return 0;
+    }
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, size_t(p * double(v.size())))];
+}
+
+struct Results
+{
+    double syncMs = 0;
+    double ingestPerSec = 0;
+    double ingestCpuUsPerUpdate = 0;
+    struct Broadcast
+    {
+        int clients = 0;
+        double bestRate = 0;
+        double p99AtBest = 0;
+        double cpuUsPerDelivery = 0; ///< at the highest rate both servers sustained
+        std::vector<std::pair<double, QString>> steps;
+    };
+    std::vector<Broadcast> broadcast;
+    double idleKbPerConnection = 0;
+};
+
+/// Sends the automerge-paper room, then times fresh clients receiving it.
+double runSync(Server &s, const QByteArray &state)
+{
+    Client seed;
+    bool echoed = false;
+    seed.onMessage = [&](const QByteArray &m) { echoed = echoed || m.size() > state.size() / 2; };
+    seed.ws.open(s.room(QStringLiteral("sync")));
+    waitUntil([&] { return seed.connected; }, 10000);
+    seed.ws.sendBinaryMessage(qbytes(Protocol::encodeSyncUpdate(
+            {reinterpret_cast<const uint8_t *>(state.constData()), size_t(state.size())})));
+    waitUntil([&] { return echoed; }, 30000);
+    std::vector<double> times;
+    for (int i = 0; i < 7; ++i) {
+        Client c;
+        bool got = false;
+        c.onMessage = [&](const QByteArray &m) {
+            const auto msg = Protocol::decodeMessage(
+                    {reinterpret_cast<const uint8_t *>(m.constData()), size_t(m.size())});
+            got = got
+                    || (msg && msg->type == Protocol::MessageType::Sync
+                        && msg->step == Protocol::SyncStep::Step2 && msg->payload.size() > 1000);
+        };
+        QElapsedTimer t;
+        t.start();
+        QObject::connect(&c.ws, &QWebSocket::connected, &c, [&c] {
+            c.ws.sendBinaryMessage(qbytes(Protocol::encodeSyncStep1(std::vector<uint8_t> {0})));
+        });
+        c.ws.open(s.room(QStringLiteral("sync")));
+        if (!waitUntil([&] { return got; }, 30000)) {
+            return -1;
+        }
+        times.push_back(double(t.nsecsElapsed()) / 1e6);
+        c.ws.close();
+    }
+    return median(times);
+}
+
+/// Streams every edit of the trace as a live update, then asks for step 2: the server
+/// answers in order, so the answer means everything before it was applied.
+std::pair<double, double> runIngest(Server &s, const std::vector<QByteArray> &updates)
+{
+    Client c;
+    bool done = false;
+    c.onMessage = [&](const QByteArray &m) {
+        if (m.size() >= 2 && m[0] == 0 && m[1] == 1) {
+            done = true;
+        }
+    };
+    c.ws.open(s.room(QStringLiteral("ingest")));
+    waitUntil([&] { return c.connected; }, 10000);
+    waitUntil([&] { return c.received > 0; }, 10000); // the server's step 1
+    const double cpu0 = cpuMs(s.proc.processId());
+    QElapsedTimer t;
+    t.start();
+    for (const auto &u : updates) {
+        c.ws.sendBinaryMessage(u);
+    }
+    c.ws.sendBinaryMessage(qbytes(Protocol::encodeSyncStep1(std::vector<uint8_t> {0})));
+    if (!waitUntil([&] { return done; }, 600000)) {
+        return {-1, 0};
+    }
+    const double secs = double(t.nsecsElapsed()) / 1e9;
+    const double cpu = cpuMs(s.proc.processId()) - cpu0;
+    return {double(updates.size()) / secs, cpu * 1000.0 / double(updates.size())};
+}
+
+struct StepResult
+{
+    double p99 = 0;
+    bool lost = false;
+    double achievedRate = 0;
+    double cpuUsPerDelivery = 0;
+};
+
+/// N clients, @p rate updates per second in total for @p seconds; every update goes to all N.
+StepResult runBroadcastStep(Server &s, std::vector<std::unique_ptr<Client>> &clients,
+                            std::vector<std::unique_ptr<Crdt::Doc>> &docs, double rate,
+                            double seconds)
+{
+    QHash<quint64, qint64> sentAt; // (client, clock) -> ns
+    std::vector<double> latencies;
+    latencies.reserve(size_t(rate * seconds * double(clients.size())) + 16);
+    QElapsedTimer clock;
+    clock.start();
+    int64_t delivered = 0;
+    for (auto &c : clients) {
+        c->onMessage = [&](const QByteArray &m) {
+            if (m.size() < 4 || m[0] != 0 || m[1] != 2) {
+                return;
+            }
+            Encoding::Decoder d(
+                    {reinterpret_cast<const uint8_t *>(m.constData()), size_t(m.size())});
+            d.readVarUint();
+            d.readVarUint();
+            d.readVarUint(); // payload length
+            d.readVarUint(); // clients in the update
+            d.readVarUint(); // structs
+            const quint64 client = d.readVarUint();
+            const quint64 clk = d.readVarUint();
+            auto it = sentAt.constFind((client << 32) ^ clk);
+            if (it != sentAt.constEnd()) {
+                latencies.push_back(double(clock.nsecsElapsed() - it.value()) / 1e6);
+                ++delivered;
+            }
+        };
+    }
+    // Pre-made updates: one single-character insert per client and send.
+    const size_t total = size_t(rate * seconds);
+    std::vector<std::pair<size_t, QByteArray>> plan;
+    plan.reserve(total);
+    for (size_t i = 0; i < total; ++i) {
+        const size_t who = i % clients.size();
+        QByteArray frame;
+        const auto id
+                = docs[who]->onUpdate([&](std::span<const uint8_t> u, const Crdt::Transaction &) {
+                      frame = qbytes(Protocol::encodeSyncUpdate(u));
+                  });
+        docs[who]->getText("text").insert(0, u"x");
+        docs[who]->unsubscribe(id);
+        plan.emplace_back(who, frame);
+    }
+    const double cpu0 = cpuMs(s.proc.processId());
+    size_t next = 0;
+    const qint64 start = clock.nsecsElapsed();
+    while (next < plan.size()) {
+        const double elapsed = double(clock.nsecsElapsed() - start) / 1e9;
+        const size_t due = std::min(plan.size(), size_t(elapsed * rate) + 1);
+        for (; next < due; ++next) {
+            auto &[who, frame] = plan[next];
+            clients[who]->ws.sendBinaryMessage(frame);
+            // Key by decoding the frame itself (robust to how the clock was assigned).
+            Encoding::Decoder f(
+                    {reinterpret_cast<const uint8_t *>(frame.constData()), size_t(frame.size())});
+            f.readVarUint();
+            f.readVarUint();
+            f.readVarUint();
+            f.readVarUint();
+            f.readVarUint();
+            const quint64 c = f.readVarUint();
+            const quint64 k = f.readVarUint();
+            sentAt.insert((c << 32) ^ k, clock.nsecsElapsed());
+        }
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 1);
+    }
+    const int64_t expected = int64_t(plan.size()) * int64_t(clients.size());
+    waitUntil([&] { return delivered >= expected; }, 3000);
+    StepResult r;
+    const double secs = double(clock.nsecsElapsed() - start) / 1e9;
+    r.achievedRate = double(plan.size()) / std::max(seconds, secs - 3.0 * (delivered < expected));
+    r.lost = delivered < expected;
+    r.p99 = percentile(latencies, 0.99);
+    r.cpuUsPerDelivery
+            = (cpuMs(s.proc.processId()) - cpu0) * 1000.0 / double(std::max<int64_t>(1, delivered));
+    for (auto &c : clients) {
+        c->onMessage = nullptr;
+    }
+    return r;
+}
+
+Results::Broadcast runBroadcast(Server &s, int n, const std::vector<double> &rates, double seconds)
+{
+    Results::Broadcast out;
+    out.clients = n;
+    std::vector<std::unique_ptr<Client>> clients;
+    std::vector<std::unique_ptr<Crdt::Doc>> docs;
+    const QString room = QStringLiteral("broadcast-%1").arg(n);
+    for (int i = 0; i < n; ++i) {
+        clients.push_back(std::make_unique<Client>());
+        docs.push_back(std::make_unique<Crdt::Doc>(Crdt::ClientId(1000 + i)));
+        clients.back()->ws.open(s.room(room));
+    }
+    waitUntil(
+            [&] {
+                return std::all_of(clients.begin(), clients.end(),
+                                   [](auto &c) { return c->received > 0; });
+            },
+            20000);
+    for (double rate : rates) {
+        const StepResult r = runBroadcastStep(s, clients, docs, rate, seconds);
+        const bool ok = !r.lost && r.p99 <= 50.0 && r.achievedRate >= 0.9 * rate;
+        out.steps.push_back(
+                {rate,
+                 QStringLiteral("%1/s: p99 %2 ms, %3, cpu %4 us/delivery%5")
+                         .arg(rate)
+                         .arg(r.p99, 0, 'f', 1)
+                         .arg(r.lost ? QStringLiteral("LOST updates") : QStringLiteral("none lost"))
+                         .arg(r.cpuUsPerDelivery, 0, 'f', 2)
+                         .arg(ok ? QString() : QStringLiteral(" (not sustained)"))});
+        if (!ok) {
+            break;
+        }
+        out.bestRate = rate;
+        out.p99AtBest = r.p99;
+        out.cpuUsPerDelivery = r.cpuUsPerDelivery;
+    }
+    for (auto &c : clients) {
+        c->ws.close();
+    }
+    waitUntil([] { return false; }, 300);
+    return out;
+}
+
+double runIdle(Server &s, int connections, int rooms)
+{
+    waitUntil([] { return false; }, 500);
+    const double before = rssKb(s.proc.processId());
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < connections; ++i) {
+        clients.push_back(std::make_unique<Client>());
+        clients.back()->ws.open(s.room(QStringLiteral("idle-%1").arg(i % rooms)));
+    }
+    waitUntil(
+            [&] {
+                return std::all_of(clients.begin(), clients.end(),
+                                   [](auto &c) { return c->received > 0; });
+            },
+            60000);
+    waitUntil([] { return false; }, 1000);
+    const double after = rssKb(s.proc.processId());
+    for (auto &c : clients) {
+        c->ws.close();
+    }
+    waitUntil([] { return false; }, 500);
+    return (after - before) / double(connections);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    const QStringList args = app.arguments();
+    const bool quick = args.contains(QStringLiteral("--quick"));
+    const QString only = args.indexOf(QStringLiteral("--only")) > 0
+            ? args.value(args.indexOf(QStringLiteral("--only")) + 1)
+            : QString();
+
+    // The automerge-paper document and its edits as live updates.
+    const Bench::Trace trace = Bench::loadTrace(
+            QStringLiteral(TANDEM_SOURCE_DIR "/tests/data/traces/automerge-paper.json.gz"));
+    std::vector<QByteArray> updates;
+    Crdt::Doc doc(3000000000u);
+    doc.onUpdate([&](std::span<const uint8_t> u, const Crdt::Transaction &) {
+        updates.push_back(qbytes(Protocol::encodeSyncUpdate(u)));
+    });
+    for (const auto &txn : trace.txns) {
+        Bench::applyTxn(doc, doc.getText("text"), txn);
+    }
+    const QByteArray state = qbytes(doc.encodeStateAsUpdate());
+    std::printf("Room server: tandem --serve vs @y/websocket-server 0.1.1 (yjs 13.6.33, node %s), "
+                "same machine, same run\n",
+                qPrintable(QString::fromLatin1(qgetenv("NODE_VERSION"))));
+    std::fflush(stdout);
+
+    const std::vector<double> rates100 = quick
+            ? std::vector<double> {100, 500}
+            : std::vector<double> {100, 250, 500, 1000, 1500, 2000, 3000};
+    const std::vector<double> rates10 = quick
+            ? std::vector<double> {500, 2000}
+            : std::vector<double> {500, 1000, 2000, 5000, 10000, 20000};
+    const double stepSeconds = quick ? 1.0 : 2.0;
+    std::map<QString, Results> results;
+    for (bool tandem : {true, false}) {
+        Server s;
+        if (!s.start(tandem)) {
+            std::printf("cannot start the %s server\n", tandem ? "tandem" : "reference");
+            return 1;
+        }
+        if (!only.isEmpty() && s.name != only) {
+            continue;
+        }
+        Results &r = results[s.name];
+        r.syncMs = runSync(s, state);
+        std::printf("  [%s] sync %.1f ms\n", qPrintable(s.name), r.syncMs);
+        std::fflush(stdout);
+        std::vector<QByteArray> ingest = updates;
+        if (quick) {
+            ingest.resize(20000);
+        }
+        std::tie(r.ingestPerSec, r.ingestCpuUsPerUpdate) = runIngest(s, ingest);
+        std::printf("  [%s] ingest %.0f updates/s\n", qPrintable(s.name), r.ingestPerSec);
+        std::fflush(stdout);
+        r.broadcast.push_back(runBroadcast(s, 10, rates10, stepSeconds));
+        r.broadcast.push_back(runBroadcast(s, 100, rates100, stepSeconds));
+        for (const auto &b : r.broadcast) {
+            for (const auto &[rate, line] : b.steps) {
+                std::printf("  [%s] %d clients %s\n", qPrintable(s.name), b.clients,
+                            qPrintable(line));
+            }
+        }
+        r.idleKbPerConnection = runIdle(s, quick ? 500 : 2000, 100);
+        std::printf("  [%s] idle %.1f KB per connection\n", qPrintable(s.name),
+                    r.idleKbPerConnection);
+        std::fflush(stdout);
+    }
+    if (results.size() == 2) {
+        const Results &t = results[QStringLiteral("tandem")];
+        const Results &y = results[QStringLiteral("reference")];
+        auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+        std::printf("\n  sync automerge-paper room : tandem %8.1f ms | reference %8.1f ms | %5.1fx "
+                    "faster\n",
+                    t.syncMs, y.syncMs, ratio(y.syncMs, t.syncMs));
+        std::printf("  ingest automerge-paper    : tandem %8.0f /s | reference %8.0f /s | %5.1fx "
+                    "the rate\n",
+                    t.ingestPerSec, y.ingestPerSec, ratio(t.ingestPerSec, y.ingestPerSec));
+        std::printf("  ingest server CPU/update  : tandem %8.2f us | reference %8.2f us | %5.1fx "
+                    "less\n",
+                    t.ingestCpuUsPerUpdate, y.ingestCpuUsPerUpdate,
+                    ratio(y.ingestCpuUsPerUpdate, t.ingestCpuUsPerUpdate));
+        for (size_t i = 0; i < t.broadcast.size() && i < y.broadcast.size(); ++i) {
+            std::printf("  broadcast, %3d clients   : tandem %8.0f /s | reference %8.0f /s | "
+                        "%5.1fx the rate"
+                        " (highest with p99 <= 50 ms, none lost; p99 %.1f vs %.1f ms)\n",
+                        t.broadcast[i].clients, t.broadcast[i].bestRate, y.broadcast[i].bestRate,
+                        ratio(t.broadcast[i].bestRate, y.broadcast[i].bestRate),
+                        t.broadcast[i].p99AtBest, y.broadcast[i].p99AtBest);
+            std::printf("  CPU per delivery, %3d cl. : tandem %8.2f us | reference %8.2f us | "
+                        "%5.1fx less"
+                        " (each at its highest sustained rate)\n",
+                        t.broadcast[i].clients, t.broadcast[i].cpuUsPerDelivery,
+                        y.broadcast[i].cpuUsPerDelivery,
+                        ratio(y.broadcast[i].cpuUsPerDelivery, t.broadcast[i].cpuUsPerDelivery));
+        }
+        std::printf("  memory per idle connection: tandem %7.1f KB | reference %7.1f KB | %5.2fx\n",
+                    t.idleKbPerConnection, y.idleKbPerConnection,
+                    ratio(t.idleKbPerConnection, y.idleKbPerConnection));
+    }
+    return 0;
+}

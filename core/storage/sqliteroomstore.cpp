@@ -62,8 +62,10 @@ bool SqliteRoomStore::open(QString *error)
             "PRAGMA busy_timeout=5000",
             "CREATE TABLE IF NOT EXISTS rooms (name TEXT PRIMARY KEY, snapshot BLOB NOT NULL, "
             "snapshot_seq INTEGER NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS updates (room TEXT NOT NULL, seq INTEGER NOT NULL, "
-            "data BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID",
+            // seq is the rowid: increasing across all rooms, so also within each room.
+            "CREATE TABLE IF NOT EXISTS updates (seq INTEGER PRIMARY KEY, room TEXT NOT NULL, "
+            "data BLOB NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS updates_by_room ON updates (room, seq)",
     };
     for (const char *sql : setup) {
         QSqlQuery q(db);
@@ -132,26 +134,16 @@ std::optional<int64_t> SqliteRoomStore::append(const QString &room,
         db.rollback();
         return std::nullopt;
     };
-    // Sequence numbers continue after the snapshot's and the last update's.
-    QSqlQuery last(db);
-    last.prepare(QStringLiteral(
-            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM updates WHERE room = :room), 0), "
-            "COALESCE((SELECT snapshot_seq FROM rooms WHERE name = :room), 0))"));
-    last.bindValue(QStringLiteral(":room"), room);
-    if (!last.exec() || !last.next()) {
-        return fail(last);
-    }
-    int64_t seq = last.value(0).toLongLong();
-    last.finish();
+    int64_t seq = 0;
     QSqlQuery q(db);
-    q.prepare(QStringLiteral("INSERT INTO updates (room, seq, data) VALUES (?, ?, ?)"));
+    q.prepare(QStringLiteral("INSERT INTO updates (room, data) VALUES (?, ?)"));
     for (const auto &u : updates) {
         q.bindValue(0, room);
-        q.bindValue(1, qint64(++seq));
-        q.bindValue(2, bytes(u));
+        q.bindValue(1, bytes(u));
         if (!q.exec()) {
             return fail(q);
         }
+        seq = q.lastInsertId().toLongLong();
     }
     if (!db.commit()) {
         *error = db.lastError().text();

@@ -13,6 +13,7 @@
 
 #include "core/crdt/doc.h"
 #include "core/crdt/text.h"
+#include "core/crdt/update.h"
 #include "core/encoding/decoder.h"
 #include "core/protocol/messages.h"
 #include "tests/bench/traces.h"
@@ -284,19 +285,24 @@ StepResult runBroadcastStep(Server &s, std::vector<std::unique_ptr<Client>> &cli
             if (m.size() < 4 || m[0] != 0 || m[1] != 2) {
                 return;
             }
-            Encoding::Decoder d(
+            const auto msg = Protocol::decodeMessage(
                     {reinterpret_cast<const uint8_t *>(m.constData()), size_t(m.size())});
-            d.readVarUint();
-            d.readVarUint();
-            d.readVarUint(); // payload length
-            d.readVarUint(); // clients in the update
-            d.readVarUint(); // structs
-            const quint64 client = d.readVarUint();
-            const quint64 clk = d.readVarUint();
-            auto it = sentAt.constFind((client << 32) ^ clk);
-            if (it != sentAt.constEnd()) {
-                latencies.push_back(double(clock.nsecsElapsed() - it.value()) / 1e6);
-                ++delivered;
+            const auto update = msg ? Crdt::decodeUpdate(msg->payload) : std::nullopt;
+            if (!update) {
+                return;
+            }
+            // The server may merge updates that arrived together: count every struct.
+            const qint64 now = clock.nsecsElapsed();
+            for (const auto &[client, refs] : update->clients) {
+                for (const auto &ref : refs) {
+                    for (uint64_t k = 0; k < ref.length; ++k) {
+                        auto it = sentAt.constFind((quint64(client) << 32) ^ (ref.id.clock + k));
+                        if (it != sentAt.constEnd()) {
+                            latencies.push_back(double(now - it.value()) / 1e6);
+                            ++delivered;
+                        }
+                    }
+                }
             }
         };
     }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/server/room.h"
 
-#include "core/crdt/update.h"
 #include "core/protocol/messages.h"
 #include "core/server/roomserver.h"
 #include "core/server/serverlog.h"
@@ -198,19 +197,10 @@ bool Room::flushWrites()
     }
     m_lastSeq = *seq;
     m_sinceSnapshot += int(m_unwritten.size());
-    // Stored: now they may be seen. Updates stored together travel together, merged into one
-    // message: fewer frames for every connection when a client streams edits.
-    std::optional<std::vector<uint8_t>> merged;
-    if (m_unwritten.size() > 1) {
-        std::vector<std::span<const uint8_t>> parts(m_unwritten.begin(), m_unwritten.end());
-        merged = Crdt::mergeUpdates(parts);
-    }
-    if (merged) {
-        broadcast(Protocol::encodeSyncUpdate(*merged));
-    } else {
-        for (const auto &u : m_unwritten) {
-            broadcast(Protocol::encodeSyncUpdate(u));
-        }
+    // Stored: now they may be seen. (Merging a batch into one message was measured: the
+    // merge costs more than the frames it saves.)
+    for (const auto &u : m_unwritten) {
+        broadcast(Protocol::encodeSyncUpdate(u));
     }
     m_unwritten.clear();
     if (m_sinceSnapshot >= m_options.compactEvery) {

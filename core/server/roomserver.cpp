@@ -5,6 +5,8 @@
 #include "core/server/serverlog.h"
 #include "core/storage/roomstore.h"
 
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
@@ -20,6 +22,15 @@ RoomServer::RoomServer(ServerOptions options, std::unique_ptr<Storage::RoomStore
     m_server
             = new QWebSocketServer(QStringLiteral("tandem"), QWebSocketServer::NonSecureMode, this);
     connect(m_server, &QWebSocketServer::newConnection, this, &RoomServer::onNewConnection);
+    // Our own listener, so that every socket gets TCP_NODELAY before the handshake: small
+    // updates must not wait for Nagle's algorithm (tens of milliseconds per hop otherwise).
+    m_tcp = new QTcpServer(this);
+    connect(m_tcp, &QTcpServer::newConnection, this, [this] {
+        while (QTcpSocket *socket = m_tcp->nextPendingConnection()) {
+            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+            m_server->handleConnection(socket);
+        }
+    });
     m_pingTimer = new QTimer(this);
     m_pingTimer->setInterval(m_options.pingIntervalMs);
     connect(m_pingTimer, &QTimer::timeout, this, [this] {
@@ -46,11 +57,11 @@ bool RoomServer::listen(QString *error)
     if (!m_store->open(error)) {
         return false;
     }
-    if (!m_server->listen(m_options.host, m_options.port)) {
+    if (!m_tcp->listen(m_options.host, m_options.port)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3")
                          .arg(m_options.host.toString())
                          .arg(m_options.port)
-                         .arg(m_server->errorString());
+                         .arg(m_tcp->errorString());
         return false;
     }
     m_pingTimer->start();
@@ -62,8 +73,8 @@ QUrl RoomServer::url() const
 {
     QUrl url;
     url.setScheme(QStringLiteral("ws"));
-    url.setHost(m_server->serverAddress().toString());
-    url.setPort(m_server->serverPort());
+    url.setHost(m_tcp->serverAddress().toString());
+    url.setPort(m_tcp->serverPort());
     url.setPath(QStringLiteral("/"));
     return url;
 }
@@ -172,6 +183,7 @@ void RoomServer::shutdown()
         room->closeAll(CloseCode::GoingAway, QStringLiteral("server is shutting down"));
     }
     m_rooms.clear();
+    m_tcp->close();
     m_server->close();
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <unordered_map>
 
+class QTcpServer;
 class QTimer;
 class QWebSocket;
 class QWebSocketServer;
@@ -77,6 +78,7 @@ private:
 
     ServerOptions m_options;
     std::unique_ptr<Storage::RoomStore> m_store;
+    QTcpServer *m_tcp = nullptr; ///< accepts; QWebSocketServer only does the handshakes
     QWebSocketServer *m_server = nullptr;
     QTimer *m_pingTimer = nullptr;
     QTimer *m_awarenessTimer = nullptr;

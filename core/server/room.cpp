@@ -6,6 +6,8 @@
 #include "core/server/serverlog.h"
 #include "core/storage/roomstore.h"
 
+#include <QTcpSocket>
+#include <QTimer>
 #include <QWebSocket>
 
 #include <random>
@@ -89,9 +91,15 @@ bool Room::load(QString *error)
     return ok;
 }
 
-void Room::join(QWebSocket *socket)
+void Room::join(QWebSocket *socket, QTcpSocket *tcp)
 {
-    m_peers[socket] = Peer {};
+    Peer peer;
+    // Server frames are not masked, so one frame serves every connection of the room: the
+    // broadcast frames a message once and writes it to each TCP socket (QWebSocket would
+    // re-frame and copy it per connection). Whole frames never interleave: one thread.
+    peer.tcp = tcp;
+    qCDebug(lcServer) << "room" << m_name << "joined; pre-framed writes:" << !peer.tcp.isNull();
+    m_peers[socket] = std::move(peer);
     connect(socket, &QWebSocket::binaryMessageReceived, this,
             [this, socket](const QByteArray &m) { onMessage(socket, m); });
     connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString &) {
@@ -177,8 +185,7 @@ void Room::storeAndBroadcast(std::span<const uint8_t> update)
     m_unwritten.emplace_back(update.begin(), update.end());
     if (!m_flushScheduled) {
         m_flushScheduled = true;
-        QMetaObject::invokeMethod(
-                this, [this] { flushWrites(); }, Qt::QueuedConnection);
+        QTimer::singleShot(m_options.commitWindowMs, this, [this] { flushWrites(); });
     }
 }
 
@@ -260,8 +267,31 @@ void Room::send(QWebSocket *socket, std::span<const uint8_t> bytes)
 void Room::broadcast(std::span<const uint8_t> bytes)
 {
     const QByteArray message(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
+    // RFC 6455 frame: FIN + binary opcode, then the length (7 bits, or 126 + 16 bits, or
+    // 127 + 64 bits, big-endian), no mask from a server.
+    QByteArray frame;
+    frame.reserve(message.size() + 10);
+    frame.append(char(0x82));
+    const quint64 n = quint64(message.size());
+    if (n < 126) {
+        frame.append(char(n));
+    } else if (n <= 0xFFFF) {
+        frame.append(char(126));
+        frame.append(char(n >> 8));
+        frame.append(char(n & 0xFF));
+    } else {
+        frame.append(char(127));
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            frame.append(char((n >> shift) & 0xFF));
+        }
+    }
+    frame.append(message);
     for (auto &[socket, peer] : m_peers) {
-        socket->sendBinaryMessage(message);
+        if (peer.tcp && socket->state() == QAbstractSocket::ConnectedState) {
+            peer.tcp->write(frame);
+        } else {
+            socket->sendBinaryMessage(message);
+        }
     }
 }
 

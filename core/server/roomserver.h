@@ -3,9 +3,12 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QPointer>
 #include <QString>
+#include <QTcpSocket>
 #include <QUrl>
 
+#include <map>
 #include <memory>
 #include <unordered_map>
 
@@ -41,6 +44,9 @@ struct ServerOptions
     int awarenessCheckMs = 3000; ///< how often awareness timeouts are checked (as Yjs)
     int unloadDelayMs = 10000; ///< an empty room stays loaded this long (quick reconnects)
     int compactEvery = 1000; ///< stored updates before the log is folded into a snapshot
+    /// Updates arriving within this many milliseconds share one commit (and are broadcast
+    /// after it). 0: only those read together.
+    int commitWindowMs = 2;
 };
 
 /// `tandem --serve`: y-websocket compatible rooms over QWebSocketServer, stored by a RoomStore.
@@ -79,6 +85,9 @@ private:
     ServerOptions m_options;
     std::unique_ptr<Storage::RoomStore> m_store;
     QTcpServer *m_tcp = nullptr; ///< accepts; QWebSocketServer only does the handshakes
+    /// Accepted sockets by peer endpoint, until their handshake completes (QWebSocket does not
+    /// expose the socket it wraps).
+    std::map<std::pair<QString, quint16>, QPointer<QTcpSocket>> m_handshaking;
     QWebSocketServer *m_server = nullptr;
     QTimer *m_pingTimer = nullptr;
     QTimer *m_awarenessTimer = nullptr;

@@ -38,6 +38,8 @@ public:
     bool load(QString *error);
 
     const QString &name() const { return m_name; }
+    /// Storage failed: the document may hold what the disk does not; reload before reuse.
+    bool failed() const { return m_failed; }
     int connectionCount() const { return int(m_peers.size()); }
     Crdt::Doc &doc() { return m_doc; }
 

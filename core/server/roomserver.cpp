@@ -107,6 +107,11 @@ bool RoomServer::isValidRoomName(const QString &name)
 Room *RoomServer::room(const QString &name, QString *error)
 {
     auto it = m_rooms.find(name);
+    if (it != m_rooms.end() && it->second->failed() && it->second->connectionCount() == 0) {
+        // It stopped after a storage failure: start again from what is stored.
+        m_rooms.erase(it);
+        it = m_rooms.end();
+    }
     if (it != m_rooms.end()) {
         return it->second.get();
     }

@@ -7,7 +7,7 @@
 //   broadcast  10 and 100 clients in one room, ramping the update rate; highest rate with
 //              p99 fan-out latency <= 50 ms and no lost update; server CPU per delivery
 //   idle       many idle connections over many rooms; server memory per connection
-// Usage: bench_server [--quick] [--only tandem|reference]
+// Usage: bench_server [--quick] [--only tandem|reference] [--profile-broadcast <clients> <rate>]
 // The generator shares the two cores with the server: past ~50-70k deliveries/s it measures
 // itself. Linux only (reads /proc for CPU time and memory).
 
@@ -317,7 +317,12 @@ StepResult runBroadcastStep(Server &s, std::vector<std::unique_ptr<Client>> &cli
                 = docs[who]->onUpdate([&](std::span<const uint8_t> u, const Crdt::Transaction &) {
                       frame = qbytes(Protocol::encodeSyncUpdate(u));
                   });
-        docs[who]->getText("text").insert(0, u"x");
+        // Each client types at the end of what it wrote (as people type in their own
+        // paragraph). Inserting at 0 instead makes every update scan the whole list (YATA
+        // conflict resolution over all items with the same origin) in both servers, which
+        // measures the CRDT's worst case, not the server.
+        Crdt::Text text = docs[who]->getText("text");
+        text.insert(text.length(), u"x");
         docs[who]->unsubscribe(id);
         plan.emplace_back(who, frame);
     }
@@ -472,6 +477,18 @@ int main(int argc, char **argv)
             continue;
         }
         Results &r = results[s.name];
+        if (const int at = int(args.indexOf(QStringLiteral("--profile-broadcast"))); at > 0) {
+            // Only a steady broadcast (for attaching a profiler to the server).
+            const int n = args.value(at + 1).toInt();
+            const double rate = args.value(at + 2).toDouble();
+            std::printf("  [%s] server pid %lld\n", qPrintable(s.name), s.proc.processId());
+            std::fflush(stdout);
+            const auto b = runBroadcast(s, n, {rate, rate, rate, rate, rate}, 2.0);
+            for (const auto &[rt, line] : b.steps) {
+                std::printf("  [%s] %d clients %s\n", qPrintable(s.name), n, qPrintable(line));
+            }
+            continue;
+        }
         r.syncMs = runSync(s, state);
         std::printf("  [%s] sync %.1f ms\n", qPrintable(s.name), r.syncMs);
         std::fflush(stdout);

@@ -242,6 +242,9 @@ std::optional<StructStore::PendingStructs> integrateStructs(Transaction &tr, Dec
         }
         return it->second;
     };
+    // Ref lists taken out of clientsRefs. Structs on the stack point into them, so their
+    // buffers must outlive the loop (Yjs keeps them alive by reference).
+    std::vector<std::vector<StructRef>> retired;
     auto addStackToRest = [&]() {
         for (StructRef *s : stack) {
             const ClientId client = s->id.client;
@@ -250,16 +253,18 @@ std::optional<StructStore::PendingStructs> integrateStructs(Transaction &tr, Dec
                 ClientRefs &inapplicable = it->second;
                 // The struct on the stack was taken from this client's refs: put it back.
                 inapplicable.i--;
-                std::vector<StructRef> restRefs;
-                for (size_t k = inapplicable.i; k < inapplicable.refs.size(); ++k) {
-                    restRefs.push_back(std::move(inapplicable.refs[k]));
-                }
-                rest[client] = std::move(restRefs);
-                // Keep the (now empty) entry: curTarget may still point at it, as in Yjs.
-                inapplicable.refs.clear();
+                // Copies, as Yjs' slice shares the objects: a later stack entry of the same
+                // client may still be one of them.
+                rest[client] = std::vector<StructRef>(
+                        inapplicable.refs.begin() + static_cast<ptrdiff_t>(inapplicable.i),
+                        inapplicable.refs.end());
+                // Empty the entry (curTarget may still point at it, as in Yjs) without
+                // destroying the structs the stack points to.
+                retired.push_back(std::move(inapplicable.refs));
+                inapplicable.refs = {};
                 inapplicable.i = 0;
             } else {
-                rest[client] = {std::move(*s)};
+                rest[client] = {*s};
             }
             std::erase(ids, client);
         }

@@ -24,8 +24,8 @@ struct Item
         HasRedone = 8, ///< StructStore::redone() holds where this item was redone
     };
 
-    /// Longest run one struct holds. Longer runs (only a hostile update declares a deleted or
-    /// collected range of four billion clocks) are stored as several structs.
+    /// Longest run one struct holds. The decoder refuses longer structs (only a hostile update
+    /// declares a deleted or collected range of four billion clocks); merges stop below it.
     static constexpr uint64_t maxLength = 0xFFFFFFFFu;
 
     // Laid out for size (104 bytes): a document holds one item per run of edits.

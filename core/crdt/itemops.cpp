@@ -267,7 +267,8 @@ void gcItem(Item *first, bool parentCollected)
 bool mergeItems(Item *left, Item *right)
 {
     if (left->isGc() || right->isGc()) {
-        if (left->isGc() && right->isGc() && left->length + right->length <= Item::maxLength) {
+        if (left->isGc() && right->isGc()
+            && uint64_t(left->length) + right->length <= Item::maxLength) {
             left->length += right->length;
             return true;
         }

@@ -72,6 +72,13 @@ bool readStruct(Decoder &d, ClientId client, Clock clock, StructRef &s)
         d.fail(s.length == 0 ? DecodeErrorCode::InvalidStruct : DecodeErrorCode::IntegerOverflow);
         return false;
     }
+    // One struct covers at most 2^32 - 1 clocks (Item::maxLength). Only a hostile update
+    // declares more (a deleted range of billions of clocks); storing it would take millions
+    // of items, so it is refused. Yjs would keep it as one struct.
+    if (s.length > 0xFFFFFFFFu && s.ref != ContentRef::Skip) { // a skip is a gap, not stored
+        d.fail(DecodeErrorCode::LengthTooLarge);
+        return false;
+    }
     return true;
 }
 
@@ -157,6 +164,9 @@ bool mergeStructs(StructRef &left, const StructRef &right)
     // Items never merge here (Yjs' Item.mergeWith needs linked neighbours); GC and Skip runs do.
     if (left.ref != right.ref || (left.ref != ContentRef::GC && left.ref != ContentRef::Skip)) {
         return false;
+    }
+    if (left.ref == ContentRef::GC && left.length + right.length > 0xFFFFFFFFu) {
+        return false; // the decoder refuses longer GC structs (Item::maxLength)
     }
     left.length += right.length;
     return true;

@@ -463,8 +463,13 @@ void tst_Malformed::malformed_data()
         C::None);
     // The first struct is fine; the running clock of the second crosses the limit.
     row("second struct crosses 2^53-1",
-        block(7, 0, 2).byte(0x00).u(maxSafe - 1).byte(0x04).u(1).str("t").str("abc").u(0),
+        block(7, maxSafe - 6, 2).byte(0x00).u(5).byte(0x04).u(1).str("t").str("abc").u(0),
         C::IntegerOverflow);
+    // One struct may cover at most 2^32 - 1 clocks (more would take millions of items).
+    row("deleted range of 2^32 clocks", block(7, 0).byte(0x00).u(uint64_t(1) << 32).u(0),
+        C::LengthTooLarge);
+    row("deleted range of 2^32 - 1 clocks", block(7, 0).byte(0x00).u((uint64_t(1) << 32) - 1).u(0),
+        C::None);
 
     // ---- references to the struct's own client must point backwards
     row("origin is the struct itself", block(7, 0).byte(0x84).u(7).u(0).str("abc").u(0),

@@ -6,6 +6,7 @@
 #include "core/crdt/transaction.h"
 
 #include <algorithm>
+#include <array>
 #include <unordered_set>
 
 namespace Tandem::Crdt {
@@ -34,6 +35,47 @@ Item *firstOfKey(Branch *parent, const std::string *key)
 
 } // namespace
 
+namespace {
+
+/// The item sets of YATA's conflict scan. Almost always a handful of items: kept in a small
+/// inline array (no allocation), moving to a hash set only when a scan grows long.
+class ItemSet
+{
+public:
+    void insert(const Item *item)
+    {
+        if (m_size < m_inline.size()) {
+            m_inline[m_size++] = item;
+            return;
+        }
+        if (m_spill.empty()) {
+            m_spill.insert(m_inline.begin(), m_inline.end());
+        }
+        m_spill.insert(item);
+        ++m_size;
+    }
+    bool contains(const Item *item) const
+    {
+        if (m_size <= m_inline.size()) {
+            return std::find(m_inline.begin(), m_inline.begin() + ptrdiff_t(m_size), item)
+                    != m_inline.begin() + ptrdiff_t(m_size);
+        }
+        return m_spill.count(item) != 0;
+    }
+    void clear()
+    {
+        m_size = 0;
+        m_spill.clear();
+    }
+
+private:
+    std::array<const Item *, 16> m_inline {};
+    size_t m_size = 0;
+    std::unordered_set<const Item *> m_spill;
+};
+
+} // namespace
+
 void integrateItem(Transaction &tr, Item *item)
 {
     StructStore &store = tr.doc.store();
@@ -49,8 +91,8 @@ void integrateItem(Transaction &tr, Item *item)
         Item *o = left            ? left->right
                 : item->parentSub ? firstOfKey(parent, item->parentSub)
                                   : parent->start;
-        std::unordered_set<const Item *> conflicting;
-        std::unordered_set<const Item *> beforeOrigin;
+        ItemSet conflicting;
+        ItemSet beforeOrigin;
         while (o && o != item->right) {
             beforeOrigin.insert(o);
             conflicting.insert(o);
@@ -64,9 +106,9 @@ void integrateItem(Transaction &tr, Item *item)
                 }
             } else if (o->origin) {
                 const Item *oOrigin = store.find(o->origin.id);
-                if (oOrigin && beforeOrigin.count(oOrigin)) {
+                if (oOrigin && beforeOrigin.contains(oOrigin)) {
                     // Case 2: o's origin lies between our origin and o.
-                    if (!conflicting.count(oOrigin)) {
+                    if (!conflicting.contains(oOrigin)) {
                         left = o;
                         conflicting.clear();
                     }

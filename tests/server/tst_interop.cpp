@@ -24,13 +24,13 @@
 
 #include "core/encoding/any.h"
 #include "core/encoding/json.h"
+#include "tests/support/nodescript.h"
 
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -249,106 +249,28 @@ class YwsClient
 public:
     explicit YwsClient(QString tag) : m_tag(std::move(tag)) { }
 
-    ~YwsClient()
-    {
-        if (m_proc.state() != QProcess::NotRunning) {
-            // End of input: the client destroys its provider (closing the socket) and exits.
-            m_proc.closeWriteChannel();
-            if (!m_proc.waitForFinished(5000)) {
-                m_proc.kill();
-                m_proc.waitForFinished();
-            }
-        }
-    }
-
+    /// Destroying it ends the client's input: it destroys its provider (closing the socket)
+    /// and exits.
     bool start(QString *error)
     {
-        QString node = qEnvironmentVariable("TANDEM_NODE");
-        if (node.isEmpty()) {
-            node = QStandardPaths::findExecutable(QStringLiteral("node"));
-        }
-        if (node.isEmpty()) {
-            *error = QStringLiteral("node not found on PATH (or set TANDEM_NODE): the interop "
-                                    "test needs it to run the y-websocket clients");
-            return false;
-        }
-        const QString js = QStringLiteral(TANDEM_SOURCE_DIR "/tests/js");
-        for (const char *module : {"yjs", "y-websocket", "ws"}) {
-            const QString manifest = js + QStringLiteral("/node_modules/") + QLatin1String(module)
-                    + QStringLiteral("/package.json");
-            if (!QFile::exists(manifest)) {
-                *error = QStringLiteral("%1 is not installed (%2 missing): run `npm ci` in %3")
-                                 .arg(QLatin1String(module), manifest, js);
-                return false;
-            }
-        }
-        m_proc.setWorkingDirectory(js);
-        m_proc.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_proc.start(node, {js + QStringLiteral("/ywsclient.mjs")});
-        if (!m_proc.waitForStarted(30000)) {
-            *error = QStringLiteral("cannot start node (%1): %2").arg(node, m_proc.errorString());
-            return false;
-        }
-        return true;
+        return m_script.start(
+                QStringLiteral("ywsclient.mjs"),
+                {QStringLiteral("yjs"), QStringLiteral("y-websocket"), QStringLiteral("ws")},
+                error);
     }
 
     const QString &tag() const { return m_tag; }
-
-    void send(const Any &cmd)
-    {
-        const std::string line = cmd.toJson() + "\n";
-        m_proc.write(line.data(), qint64(line.size()));
-        m_proc.waitForBytesWritten(5000);
-    }
-
+    void send(const Any &cmd) { m_script.send(cmd); }
     /// The answer to the oldest command not answered yet.
-    Any receive()
-    {
-        QElapsedTimer timer;
-        timer.start();
-        while (!m_proc.canReadLine()) {
-            if (m_proc.state() == QProcess::NotRunning) {
-                return failure(QStringLiteral("the ywsclient process exited (code %1)")
-                                       .arg(m_proc.exitCode()));
-            }
-            const qint64 left = kAnswerTimeoutMs - timer.elapsed();
-            if (left <= 0) {
-                return failure(QStringLiteral("no answer within %1 ms").arg(kAnswerTimeoutMs));
-            }
-            m_proc.waitForReadyRead(int(qMin<qint64>(left, 1000)));
-        }
-        const QByteArray line = m_proc.readLine();
-        std::string error;
-        auto parsed = Tandem::Encoding::parseJson(
-                std::string_view(line.constData(), size_t(line.size())), &error);
-        return parsed ? *parsed
-                      : failure(QStringLiteral("unparsable answer %1: %2")
-                                        .arg(QString::fromUtf8(line.trimmed()),
-                                             QString::fromStdString(error)));
-    }
-
-    Any exec(const Any &cmd)
-    {
-        send(cmd);
-        return receive();
-    }
-
+    Any receive() { return m_script.receive(kAnswerTimeoutMs); }
+    Any exec(const Any &cmd) { return m_script.exec(cmd, kAnswerTimeoutMs); }
     /// SIGKILL: the provider gets no chance to say goodbye (no awareness removal, no close
     /// frame); the kernel just closes its socket.
-    void kill()
-    {
-        m_proc.kill();
-        m_proc.waitForFinished(5000);
-    }
+    void kill() { m_script.kill(); }
 
 private:
-    static Any failure(const QString &why)
-    {
-        return Any::object({{"ok", Any(false)}, {"error", Any(why.toStdString())}});
-    }
-
     QString m_tag;
-    QProcess m_proc;
+    Tandem::Testing::NodeScript m_script;
 };
 
 QString failed(const YwsClient &c, const Any &cmd, const Any &res)

@@ -24,11 +24,10 @@
 #include "core/crdt/text.h"
 #include "core/encoding/json.h"
 #include "core/encoding/utf.h"
+#include "tests/support/nodescript.h"
 #include "tests/support/yjsworld.h"
 
 #include <QFile>
-#include <QProcess>
-#include <QStandardPaths>
 #include <QTest>
 
 #include <array>
@@ -61,64 +60,12 @@ class YjsPeer
 public:
     bool start(QString *error)
     {
-        QString node = qEnvironmentVariable("TANDEM_NODE");
-        if (node.isEmpty()) {
-            node = QStandardPaths::findExecutable(QStringLiteral("node"));
-        }
-        if (node.isEmpty()) {
-            *error = QStringLiteral("node not found on PATH: .ci/quickstart installs it");
-            return false;
-        }
-        const QString js = QStringLiteral(TANDEM_SOURCE_DIR "/tests/js");
-        if (!QFile::exists(js + QStringLiteral("/node_modules/yjs/package.json"))) {
-            *error = QStringLiteral("yjs is not installed: run `npm ci` in tests/js");
-            return false;
-        }
-        m_proc.setWorkingDirectory(js);
-        m_proc.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_proc.start(node, {js + QStringLiteral("/yjs-peer.mjs")});
-        if (!m_proc.waitForStarted(30000)) {
-            *error = QStringLiteral("cannot start node: ") + m_proc.errorString();
-            return false;
-        }
-        return true;
+        return m_script.start(QStringLiteral("yjs-peer.mjs"), {QStringLiteral("yjs")}, error);
     }
-
-    ~YjsPeer()
-    {
-        if (m_proc.state() != QProcess::NotRunning) {
-            m_proc.closeWriteChannel();
-            if (!m_proc.waitForFinished(5000)) {
-                m_proc.kill();
-                m_proc.waitForFinished();
-            }
-        }
-    }
-
-    /// One command, one response; an unusable answer becomes {ok: false, error}.
-    Any exec(const Any &cmd)
-    {
-        const std::string line = cmd.toJson() + "\n";
-        m_proc.write(line.data(), qint64(line.size()));
-        while (!m_proc.canReadLine()) {
-            if (!m_proc.waitForReadyRead(30000)) {
-                return failure("no answer from the yjs peer: "
-                               + m_proc.errorString().toStdString());
-            }
-        }
-        const QByteArray answer = m_proc.readLine();
-        std::string error;
-        auto parsed = Encoding::parseJson(
-                std::string_view(answer.constData(), size_t(answer.size())), &error);
-        return parsed ? *parsed : failure("unparsable answer: " + error);
-    }
+    Any exec(const Any &cmd) { return m_script.exec(cmd); }
 
 private:
-    static Any failure(std::string why)
-    {
-        return Any::object({{"ok", Any(false)}, {"error", Any(std::move(why))}});
-    }
-    QProcess m_proc;
+    Testing::NodeScript m_script;
 };
 
 /// Updates of one command, as each side's peers will receive them.

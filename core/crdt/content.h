@@ -142,8 +142,6 @@ public:
     {
         (m_kind == Kind::InlineText ? m_inline : m_heap)[index] = unit;
     }
-    /// Largest string content an item can hold (longer text is split over items).
-    static constexpr size_t maxTextLength = 0xFFFFFFFFu;
 
     ContentAny *any() { return m_kind == Kind::Any ? m_any : nullptr; }
     const ContentAny *any() const { return m_kind == Kind::Any ? m_any : nullptr; }

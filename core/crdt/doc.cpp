@@ -91,9 +91,7 @@ public:
 
     void integrate(StructRef &s, uint64_t offset)
     {
-        if (!s.isItem() || s.length - offset > Item::maxLength) {
-            // Runs too long for one item (only a deleted range can declare that many clocks)
-            // are kept as collected ranges: safe, though not placed in the list as Yjs would.
+        if (!s.isItem()) {
             addGc(s.id, s.length, offset);
             return;
         }
@@ -169,17 +167,15 @@ public:
     }
 
 private:
+    /// @p length fits an item: decodeUpdate refuses longer structs (Item::maxLength).
     void addGc(Id id, uint64_t length, uint64_t offset)
     {
-        for (Clock clock = id.clock + offset, end = id.clock + length; clock < end;) {
-            Item *gc = m_store.allocate();
-            gc->id = {id.client, clock};
-            gc->length = static_cast<uint32_t>(std::min(end - clock, Item::maxLength));
-            gc->ref = ContentRef::GC;
-            gc->flags = Item::Gc | Item::Deleted;
-            m_store.add(gc);
-            clock += gc->length;
-        }
+        Item *gc = m_store.allocate();
+        gc->id = {id.client, id.clock + offset};
+        gc->length = static_cast<uint32_t>(length - offset);
+        gc->ref = ContentRef::GC;
+        gc->flags = Item::Gc | Item::Deleted;
+        m_store.add(gc);
     }
 
     Transaction &m_tr;

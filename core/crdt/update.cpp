@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/crdt/update.h"
 
+#include "core/crdt/item.h"
+
 #include <algorithm>
 
 namespace Tandem::Crdt {
@@ -75,7 +77,7 @@ bool readStruct(Decoder &d, ClientId client, Clock clock, StructRef &s)
     // One struct covers at most 2^32 - 1 clocks (Item::maxLength). Only a hostile update
     // declares more (a deleted range of billions of clocks); storing it would take millions
     // of items, so it is refused. Yjs would keep it as one struct.
-    if (s.length > 0xFFFFFFFFu && s.ref != ContentRef::Skip) { // a skip is a gap, not stored
+    if (s.length > Item::maxLength && s.ref != ContentRef::Skip) { // a skip is a gap, not stored
         d.fail(DecodeErrorCode::LengthTooLarge);
         return false;
     }
@@ -165,7 +167,7 @@ bool mergeStructs(StructRef &left, const StructRef &right)
     if (left.ref != right.ref || (left.ref != ContentRef::GC && left.ref != ContentRef::Skip)) {
         return false;
     }
-    if (left.ref == ContentRef::GC && left.length + right.length > 0xFFFFFFFFu) {
+    if (left.ref == ContentRef::GC && left.length + right.length > Item::maxLength) {
         return false; // the decoder refuses longer GC structs (Item::maxLength)
     }
     left.length += right.length;

@@ -33,6 +33,14 @@ public:
         std::vector<ClientId> updated;
         std::vector<ClientId> removed;
         bool empty() const { return added.empty() && updated.empty() && removed.empty(); }
+        /// Every client in the change: what an update message relaying it carries.
+        std::vector<ClientId> all() const
+        {
+            std::vector<ClientId> ids = added;
+            ids.insert(ids.end(), updated.begin(), updated.end());
+            ids.insert(ids.end(), removed.begin(), removed.end());
+            return ids;
+        }
     };
     /// Who caused a change (compared by identity, like a transaction origin).
     using Origin = const void *;

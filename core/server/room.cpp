@@ -6,7 +6,6 @@
 #include "core/server/serverlog.h"
 #include "core/storage/roomstore.h"
 
-#include <QTcpSocket>
 #include <QTimer>
 #include <QWebSocket>
 
@@ -48,14 +47,8 @@ Room::Room(QString name, Storage::RoomStore &store, const ServerOptions &options
                           it->second.controlled.erase(id);
                       }
                   }
-                  std::vector<Protocol::ClientId> changed = c.added;
-                  changed.insert(changed.end(), c.updated.begin(), c.updated.end());
-                  changed.insert(changed.end(), c.removed.begin(), c.removed.end());
-                  broadcast(Protocol::encodeAwareness(m_awareness.encodeUpdate(changed)));
+                  broadcast(Protocol::encodeAwareness(m_awareness.encodeUpdate(c.all())));
               };
-    m_doc.onUpdate([this](std::span<const uint8_t> update, const Crdt::Transaction &) {
-        storeAndBroadcast(update);
-    });
 }
 
 Room::~Room() = default;
@@ -66,9 +59,6 @@ bool Room::load(QString *error)
     if (!stored) {
         return false;
     }
-    // Loading replays what is stored; it must not be stored again.
-    const bool wasFailed = m_failed;
-    m_failed = true; // suppresses storeAndBroadcast while loading
     auto apply = [&](const QByteArray &bytes, const char *what) {
         if (bytes.isEmpty()) {
             return true;
@@ -85,21 +75,18 @@ bool Room::load(QString *error)
     for (const auto &u : stored->updates) {
         ok = ok && apply(u, "update");
     }
-    m_failed = wasFailed;
     m_lastSeq = stored->lastSeq;
     m_sinceSnapshot = int(stored->updates.size());
+    // From now on every change is stored and sent (what was just loaded is stored already).
+    m_doc.onUpdate([this](std::span<const uint8_t> update, const Crdt::Transaction &) {
+        storeAndBroadcast(update);
+    });
     return ok;
 }
 
-void Room::join(QWebSocket *socket, QTcpSocket *tcp)
+void Room::join(QWebSocket *socket)
 {
-    Peer peer;
-    // Server frames are not masked, so one frame serves every connection of the room: the
-    // broadcast frames a message once and writes it to each TCP socket (QWebSocket would
-    // re-frame and copy it per connection). Whole frames never interleave: one thread.
-    peer.tcp = tcp;
-    qCDebug(lcServer) << "room" << m_name << "joined; pre-framed writes:" << !peer.tcp.isNull();
-    m_peers[socket] = std::move(peer);
+    m_peers[socket] = Peer {};
     connect(socket, &QWebSocket::binaryMessageReceived, this,
             [this, socket](const QByteArray &m) { onMessage(socket, m); });
     connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString &) {
@@ -131,11 +118,15 @@ void Room::onMessage(QWebSocket *socket, const QByteArray &message)
                      .arg(m_options.maxMessageBytes));
         return;
     }
+    auto malformed = [&](const char *what, const Encoding::DecodeError &error) {
+        drop(socket, CloseCode::BadMessage,
+             QStringLiteral("malformed %1: %2")
+                     .arg(QLatin1String(what), QString::fromStdString(error.toString())));
+    };
     Encoding::DecodeError error;
     const auto m = Protocol::decodeMessage(span(message), &error);
     if (!m) {
-        drop(socket, CloseCode::BadMessage,
-             QStringLiteral("malformed message: %1").arg(QString::fromStdString(error.toString())));
+        malformed("message", error);
         return;
     }
     switch (m->type) {
@@ -152,20 +143,14 @@ void Room::onMessage(QWebSocket *socket, const QByteArray &message)
             send(socket, Protocol::encodeSyncStep2(*diff));
         } else {
             // The update event stores and broadcasts (to the sender too: JS clients expect it).
-            const auto err = m_doc.applyUpdate(m->payload, socket);
-            if (err) {
-                drop(socket, CloseCode::BadMessage,
-                     QStringLiteral("malformed update: %1")
-                             .arg(QString::fromStdString(err.toString())));
+            if (const auto err = m_doc.applyUpdate(m->payload, socket)) {
+                malformed("update", err);
             }
         }
         break;
     case Protocol::MessageType::Awareness: {
-        const auto err = m_awareness.applyUpdate(m->payload, socket);
-        if (err) {
-            drop(socket, CloseCode::BadMessage,
-                 QStringLiteral("malformed awareness update: %1")
-                         .arg(QString::fromStdString(err.toString())));
+        if (const auto err = m_awareness.applyUpdate(m->payload, socket)) {
+            malformed("awareness update", err);
         }
         break;
     }
@@ -266,32 +251,10 @@ void Room::send(QWebSocket *socket, std::span<const uint8_t> bytes)
 
 void Room::broadcast(std::span<const uint8_t> bytes)
 {
+    // One shared buffer for every connection (QByteArray is implicitly shared).
     const QByteArray message(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
-    // RFC 6455 frame: FIN + binary opcode, then the length (7 bits, or 126 + 16 bits, or
-    // 127 + 64 bits, big-endian), no mask from a server.
-    QByteArray frame;
-    frame.reserve(message.size() + 10);
-    frame.append(char(0x82));
-    const quint64 n = quint64(message.size());
-    if (n < 126) {
-        frame.append(char(n));
-    } else if (n <= 0xFFFF) {
-        frame.append(char(126));
-        frame.append(char(n >> 8));
-        frame.append(char(n & 0xFF));
-    } else {
-        frame.append(char(127));
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            frame.append(char((n >> shift) & 0xFF));
-        }
-    }
-    frame.append(message);
     for (auto &[socket, peer] : m_peers) {
-        if (peer.tcp && socket->state() == QAbstractSocket::ConnectedState) {
-            peer.tcp->write(frame);
-        } else {
-            socket->sendBinaryMessage(message);
-        }
+        socket->sendBinaryMessage(message);
     }
 }
 

@@ -6,14 +6,12 @@
 
 #include <QByteArray>
 #include <QObject>
-#include <QPointer>
 #include <QString>
 
 #include <map>
 #include <memory>
 #include <set>
 
-class QTcpSocket;
 class QTimer;
 class QWebSocket;
 
@@ -43,9 +41,8 @@ public:
     int connectionCount() const { return int(m_peers.size()); }
     Crdt::Doc &doc() { return m_doc; }
 
-    /// Takes a connection: sends sync step 1 and the known awareness states. @p tcp is the
-    /// socket under it (optional), which broadcasts write pre-framed messages to.
-    void join(QWebSocket *socket, QTcpSocket *tcp = nullptr);
+    /// Takes a connection: sends sync step 1 and the known awareness states.
+    void join(QWebSocket *socket);
     /// Pings every connection; drops the ones that did not answer the previous ping.
     void ping();
     void checkAwareness() { m_awareness.checkTimeouts(); }
@@ -63,7 +60,6 @@ private:
     {
         std::set<Protocol::ClientId> controlled; ///< awareness ids this connection speaks for
         bool alive = true; ///< answered the last ping
-        QPointer<QTcpSocket> tcp; ///< the connection under the WebSocket, for pre-framed writes
     };
 
     void onMessage(QWebSocket *socket, const QByteArray &message);

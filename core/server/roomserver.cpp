@@ -28,8 +28,6 @@ RoomServer::RoomServer(ServerOptions options, std::unique_ptr<Storage::RoomStore
     connect(m_tcp, &QTcpServer::newConnection, this, [this] {
         while (QTcpSocket *socket = m_tcp->nextPendingConnection()) {
             socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-            std::erase_if(m_handshaking, [](const auto &e) { return e.second.isNull(); });
-            m_handshaking[{socket->peerAddress().toString(), socket->peerPort()}] = socket;
             m_server->handleConnection(socket);
         }
     });
@@ -173,13 +171,7 @@ void RoomServer::onNewConnection()
             socket->deleteLater();
             continue;
         }
-        QTcpSocket *tcp = nullptr;
-        auto hs = m_handshaking.find({socket->peerAddress().toString(), socket->peerPort()});
-        if (hs != m_handshaking.end()) {
-            tcp = hs->second.data();
-            m_handshaking.erase(hs);
-        }
-        r->join(socket, tcp);
+        r->join(socket);
     }
 }
 

@@ -3,12 +3,9 @@
 
 #include <QHostAddress>
 #include <QObject>
-#include <QPointer>
 #include <QString>
-#include <QTcpSocket>
 #include <QUrl>
 
-#include <map>
 #include <memory>
 #include <unordered_map>
 
@@ -85,9 +82,6 @@ private:
     ServerOptions m_options;
     std::unique_ptr<Storage::RoomStore> m_store;
     QTcpServer *m_tcp = nullptr; ///< accepts; QWebSocketServer only does the handshakes
-    /// Accepted sockets by peer endpoint, until their handshake completes (QWebSocket does not
-    /// expose the socket it wraps).
-    std::map<std::pair<QString, quint16>, QPointer<QTcpSocket>> m_handshaking;
     QWebSocketServer *m_server = nullptr;
     QTimer *m_pingTimer = nullptr;
     QTimer *m_awarenessTimer = nullptr;

@@ -55,10 +55,7 @@ public:
             if (origin == this || ws.state() != QAbstractSocket::ConnectedState) {
                 return;
             }
-            std::vector<Protocol::ClientId> ids = c.added;
-            ids.insert(ids.end(), c.updated.begin(), c.updated.end());
-            ids.insert(ids.end(), c.removed.begin(), c.removed.end());
-            ws.sendBinaryMessage(bytes(Protocol::encodeAwareness(awareness.encodeUpdate(ids))));
+            ws.sendBinaryMessage(bytes(Protocol::encodeAwareness(awareness.encodeUpdate(c.all()))));
         };
     }
 

@@ -7,7 +7,6 @@
 #include "core/storage/roomstore.h"
 
 #include <QTimer>
-#include <QWebSocket>
 
 #include <random>
 
@@ -34,24 +33,29 @@ Room::Room(QString name, Storage::RoomStore &store, const ServerOptions &options
 {
     // The server has no presence of its own (as the reference server).
     m_awareness.setLocalState(std::nullopt);
-    m_awareness.onUpdate
-            = [this](const Protocol::Awareness::Changes &c, Protocol::Awareness::Origin origin) {
-                  // Remember which ids a connection speaks for, so they go when it does. Ids
-                  // reported as updated count too: a client that reconnects with its old id is
-                  // "updated", not added.
-                  auto it = m_peers.find(static_cast<QWebSocket *>(const_cast<void *>(origin)));
-                  if (it != m_peers.end()) {
-                      it->second.controlled.insert(c.added.begin(), c.added.end());
-                      it->second.controlled.insert(c.updated.begin(), c.updated.end());
-                      for (auto id : c.removed) {
-                          it->second.controlled.erase(id);
-                      }
-                  }
-                  broadcast(Protocol::encodeAwareness(m_awareness.encodeUpdate(c.all())));
-              };
+    m_awareness.onUpdate = [this](const Protocol::Awareness::Changes &c,
+                                  Protocol::Awareness::Origin origin) {
+        // Remember which ids a connection speaks for, so they go when it does. Ids
+        // reported as updated count too: a client that reconnects with its old id is
+        // "updated", not added.
+        auto it = m_peers.find(static_cast<WebSocketConnection *>(const_cast<void *>(origin)));
+        if (it != m_peers.end()) {
+            it->second.controlled.insert(c.added.begin(), c.added.end());
+            it->second.controlled.insert(c.updated.begin(), c.updated.end());
+            for (auto id : c.removed) {
+                it->second.controlled.erase(id);
+            }
+        }
+        broadcast(Protocol::encodeAwareness(m_awareness.encodeUpdate(c.all())));
+    };
 }
 
-Room::~Room() = default;
+Room::~Room()
+{
+    for (auto &[connection, peer] : m_peers) {
+        connection->setListener(nullptr);
+    }
+}
 
 bool Room::load(QString *error)
 {
@@ -84,38 +88,24 @@ bool Room::load(QString *error)
     return ok;
 }
 
-void Room::join(QWebSocket *socket)
+void Room::join(WebSocketConnection *socket)
 {
     m_peers[socket] = Peer {};
-    connect(socket, &QWebSocket::binaryMessageReceived, this,
-            [this, socket](const QByteArray &m) { onMessage(socket, m); });
-    connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString &) {
-        drop(socket, CloseCode::BadMessage, QStringLiteral("text messages are not supported"));
-    });
-    connect(socket, &QWebSocket::pong, this, [this, socket](quint64, const QByteArray &) {
-        auto it = m_peers.find(socket);
-        if (it != m_peers.end()) {
-            it->second.alive = true;
-        }
-    });
-    connect(socket, &QWebSocket::disconnected, this, [this, socket] { onClosed(socket); });
-    send(socket, Protocol::encodeSyncStep1(m_doc.encodeStateVector()));
+    socket->setListener(this);
+    socket->sendBinary(Protocol::encodeSyncStep1(m_doc.encodeStateVector()));
     const auto known = m_awareness.clients();
     if (!known.empty()) {
-        send(socket, Protocol::encodeAwareness(m_awareness.encodeUpdate(known)));
+        socket->sendBinary(Protocol::encodeAwareness(m_awareness.encodeUpdate(known)));
     }
 }
 
-void Room::onMessage(QWebSocket *socket, const QByteArray &message)
+void Room::onMessage(WebSocketConnection *socket, std::span<const uint8_t> message, bool text)
 {
     if (!m_peers.count(socket)) {
         return;
     }
-    if (message.size() > m_options.maxMessageBytes) {
-        drop(socket, CloseCode::TooLarge,
-             QStringLiteral("message of %1 bytes is above the limit of %2")
-                     .arg(message.size())
-                     .arg(m_options.maxMessageBytes));
+    if (text) {
+        drop(socket, CloseCode::BadMessage, QStringLiteral("text messages are not supported"));
         return;
     }
     auto malformed = [&](const char *what, const Encoding::DecodeError &error) {
@@ -124,7 +114,7 @@ void Room::onMessage(QWebSocket *socket, const QByteArray &message)
                      .arg(QLatin1String(what), QString::fromStdString(error.toString())));
     };
     Encoding::DecodeError error;
-    const auto m = Protocol::decodeMessage(span(message), &error);
+    const auto m = Protocol::decodeMessage(message, &error);
     if (!m) {
         malformed("message", error);
         return;
@@ -140,7 +130,7 @@ void Room::onMessage(QWebSocket *socket, const QByteArray &message)
                 drop(socket, CloseCode::BadMessage, QStringLiteral("malformed state vector"));
                 return;
             }
-            send(socket, Protocol::encodeSyncStep2(*diff));
+            socket->sendBinary(Protocol::encodeSyncStep2(*diff));
         } else {
             // The update event stores and broadcasts (to the sender too: JS clients expect it).
             if (const auto err = m_doc.applyUpdate(m->payload, socket)) {
@@ -155,7 +145,8 @@ void Room::onMessage(QWebSocket *socket, const QByteArray &message)
         break;
     }
     case Protocol::MessageType::QueryAwareness:
-        send(socket, Protocol::encodeAwareness(m_awareness.encodeUpdate(m_awareness.clients())));
+        socket->sendBinary(
+                Protocol::encodeAwareness(m_awareness.encodeUpdate(m_awareness.clients())));
         break;
     case Protocol::MessageType::Auth:
         break; // clients have nothing to authenticate to us with this message
@@ -228,56 +219,45 @@ bool Room::compact()
 
 void Room::ping()
 {
-    std::vector<QWebSocket *> dead;
     for (auto &[socket, peer] : m_peers) {
-        if (!peer.alive) {
-            dead.push_back(socket);
-            continue;
+        if (socket->awaitingPong()) {
+            qCInfo(lcServer) << "room" << m_name << ": a connection did not answer a ping";
+            socket->abort(); // the peer is gone: no close handshake to wait for
+        } else {
+            socket->ping();
         }
-        peer.alive = false;
-        socket->ping();
     }
-    for (QWebSocket *socket : dead) {
-        qCInfo(lcServer) << "room" << m_name << ": a connection did not answer a ping";
-        socket->abort(); // the peer is gone: no close handshake to wait for
-    }
-}
-
-void Room::send(QWebSocket *socket, std::span<const uint8_t> bytes)
-{
-    socket->sendBinaryMessage(QByteArray::fromRawData(reinterpret_cast<const char *>(bytes.data()),
-                                                      qsizetype(bytes.size())));
 }
 
 void Room::broadcast(std::span<const uint8_t> bytes)
 {
-    // One shared buffer for every connection (QByteArray is implicitly shared).
-    const QByteArray message(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
+    // Framed once for everyone: server frames are not masked, so every peer gets the same bytes.
+    const QByteArray frame = WebSocket::serverFrame(WebSocket::Opcode::Binary, bytes);
     for (auto &[socket, peer] : m_peers) {
-        socket->sendBinaryMessage(message);
+        socket->sendFrame(frame);
     }
 }
 
-void Room::drop(QWebSocket *socket, quint16 code, const QString &reason)
+void Room::drop(WebSocketConnection *socket, quint16 code, const QString &reason)
 {
     qCInfo(lcServer) << "room" << m_name << ": closing a connection:" << code << reason;
-    socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
-    onClosed(socket);
+    socket->close(code, reason);
+    onClosed(socket); // its users leave now; the connection's own report comes later
 }
 
 void Room::closeAll(quint16 code, const QString &reason)
 {
-    std::vector<QWebSocket *> sockets;
+    std::vector<WebSocketConnection *> sockets;
     for (auto &[socket, peer] : m_peers) {
         sockets.push_back(socket);
     }
-    for (QWebSocket *socket : sockets) {
-        socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
+    for (WebSocketConnection *socket : sockets) {
+        socket->close(code, reason);
         onClosed(socket);
     }
 }
 
-void Room::onClosed(QWebSocket *socket)
+void Room::onClosed(WebSocketConnection *socket)
 {
     auto it = m_peers.find(socket);
     if (it == m_peers.end()) {
@@ -286,8 +266,7 @@ void Room::onClosed(QWebSocket *socket)
     const std::vector<Protocol::ClientId> controlled(it->second.controlled.begin(),
                                                      it->second.controlled.end());
     m_peers.erase(it);
-    socket->disconnect(this);
-    socket->deleteLater();
+    socket->setListener(nullptr);
     // Its users leave at once: no ghost cursors until the 30 s timeout.
     if (!controlled.empty()) {
         m_awareness.removeStates(controlled, nullptr);

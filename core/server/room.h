@@ -3,6 +3,7 @@
 
 #include "core/crdt/doc.h"
 #include "core/protocol/awareness.h"
+#include "core/server/websocketconnection.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -11,9 +12,6 @@
 #include <map>
 #include <memory>
 #include <set>
-
-class QTimer;
-class QWebSocket;
 
 namespace Tandem::Storage {
 class RoomStore;
@@ -24,7 +22,7 @@ namespace Tandem::Server {
 struct ServerOptions;
 
 /// One loaded room: its document, its presence map and its connections.
-class Room : public QObject
+class Room : public QObject, private WebSocketConnection::Listener
 {
     Q_OBJECT
 public:
@@ -42,7 +40,7 @@ public:
     Crdt::Doc &doc() { return m_doc; }
 
     /// Takes a connection: sends sync step 1 and the known awareness states.
-    void join(QWebSocket *socket);
+    void join(WebSocketConnection *connection);
     /// Pings every connection; drops the ones that did not answer the previous ping.
     void ping();
     void checkAwareness() { m_awareness.checkTimeouts(); }
@@ -59,13 +57,11 @@ private:
     struct Peer
     {
         std::set<Protocol::ClientId> controlled; ///< awareness ids this connection speaks for
-        bool alive = true; ///< answered the last ping
     };
 
-    void onMessage(QWebSocket *socket, const QByteArray &message);
-    void onClosed(QWebSocket *socket);
-    void drop(QWebSocket *socket, quint16 code, const QString &reason);
-    void send(QWebSocket *socket, std::span<const uint8_t> bytes);
+    void onMessage(WebSocketConnection *c, std::span<const uint8_t> message, bool text) override;
+    void onClosed(WebSocketConnection *c) override;
+    void drop(WebSocketConnection *c, quint16 code, const QString &reason);
     void broadcast(std::span<const uint8_t> bytes);
     /// Queues an accepted update; flushWrites() stores the queue in one transaction, then
     /// broadcasts it. Updates that arrive together (one read from the network) share a commit.
@@ -80,7 +76,7 @@ private:
     const ServerOptions &m_options;
     Crdt::Doc m_doc;
     Protocol::Awareness m_awareness;
-    std::map<QWebSocket *, Peer> m_peers;
+    std::map<WebSocketConnection *, Peer> m_peers;
     int64_t m_lastSeq = 0;
     int m_sinceSnapshot = 0;
     std::vector<std::vector<uint8_t>> m_unwritten;

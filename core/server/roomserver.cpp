@@ -6,31 +6,40 @@
 #include "core/storage/roomstore.h"
 
 #include <QTcpServer>
-#include <QTcpSocket>
 #include <QTimer>
-#include <QWebSocket>
-#include <QWebSocketServer>
+
+#include <functional>
 
 namespace Tandem::Server {
 
 Q_LOGGING_CATEGORY(lcServer, "tandem.server")
 
+namespace {
+
+/// Accepts and hands over the native socket, with no QTcpSocket in between.
+class Acceptor : public QTcpServer
+{
+public:
+    Acceptor(std::function<void(qintptr)> onSocket, QObject *parent)
+        : QTcpServer(parent), m_onSocket(std::move(onSocket))
+    { }
+
+protected:
+    void incomingConnection(qintptr fd) override { m_onSocket(fd); }
+
+private:
+    std::function<void(qintptr)> m_onSocket;
+};
+
+} // namespace
+
 RoomServer::RoomServer(ServerOptions options, std::unique_ptr<Storage::RoomStore> store,
                        QObject *parent)
     : QObject(parent), m_options(options), m_store(std::move(store))
 {
-    m_server
-            = new QWebSocketServer(QStringLiteral("tandem"), QWebSocketServer::NonSecureMode, this);
-    connect(m_server, &QWebSocketServer::newConnection, this, &RoomServer::onNewConnection);
-    // Our own listener, so that every socket gets TCP_NODELAY before the handshake: small
-    // updates must not wait for Nagle's algorithm (tens of milliseconds per hop otherwise).
-    m_tcp = new QTcpServer(this);
-    connect(m_tcp, &QTcpServer::newConnection, this, [this] {
-        while (QTcpSocket *socket = m_tcp->nextPendingConnection()) {
-            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-            m_server->handleConnection(socket);
-        }
-    });
+    m_limits.maxMessageBytes = m_options.maxMessageBytes;
+    m_limits.tooLargeCode = CloseCode::TooLarge;
+    m_tcp = new Acceptor([this](qintptr fd) { onSocket(fd); }, this);
     m_pingTimer = new QTimer(this);
     m_pingTimer->setInterval(m_options.pingIntervalMs);
     connect(m_pingTimer, &QTimer::timeout, this, [this] {
@@ -140,39 +149,34 @@ void RoomServer::unloadIfIdle(const QString &name)
     Q_EMIT roomUnloaded(name);
 }
 
-void RoomServer::onNewConnection()
+void RoomServer::onSocket(qintptr fd)
 {
-    while (QWebSocket *socket = m_server->nextPendingConnection()) {
-        socket->setParent(this);
-        // Qt closes with 1009 above its own limit; keep that well above ours so that our
-        // 4413 with a reason is what clients normally see, while memory stays bounded.
-        socket->setMaxAllowedIncomingMessageSize(quint64(m_options.maxMessageBytes) * 2 + 1024);
-        socket->setMaxAllowedIncomingFrameSize(quint64(m_options.maxMessageBytes) * 2 + 1024);
-        if (m_shutDown) {
-            socket->close(QWebSocketProtocol::CloseCode(CloseCode::GoingAway),
-                          QStringLiteral("server is shutting down"));
-            socket->deleteLater();
-            continue;
-        }
-        const QString name = socket->requestUrl().path(QUrl::FullyEncoded).mid(1);
-        if (!isValidRoomName(name)) {
-            qCInfo(lcServer) << "refusing invalid room name" << name.left(80);
-            socket->close(QWebSocketProtocol::CloseCode(CloseCode::BadRoom),
-                          QStringLiteral("invalid room name"));
-            socket->deleteLater();
-            continue;
-        }
-        QString error;
-        Room *r = room(name, &error);
-        if (!r) {
-            qCCritical(lcServer) << "room" << name << "could not be loaded:" << error;
-            socket->close(QWebSocketProtocol::CloseCode(CloseCode::ServerError),
-                          QStringLiteral("room could not be loaded"));
-            socket->deleteLater();
-            continue;
-        }
-        r->join(socket);
+    auto *c = new WebSocketConnection(fd, m_limits, this, this);
+    if (m_shutDown) {
+        c->abort();
+        return;
     }
+    m_handshaking.insert(c);
+}
+
+void RoomServer::onOpen(WebSocketConnection *c)
+{
+    m_handshaking.erase(c);
+    const QByteArray raw = WebSocket::roomOf(c->requestTarget());
+    const QString name = QString::fromLatin1(raw); // a request-target is ASCII
+    if (!isValidRoomName(name)) {
+        qCInfo(lcServer) << "refusing invalid room name" << name.left(80);
+        c->close(CloseCode::BadRoom, QStringLiteral("invalid room name"));
+        return;
+    }
+    QString error;
+    Room *r = room(name, &error);
+    if (!r) {
+        qCCritical(lcServer) << "room" << name << "could not be loaded:" << error;
+        c->close(CloseCode::ServerError, QStringLiteral("room could not be loaded"));
+        return;
+    }
+    r->join(c);
 }
 
 void RoomServer::shutdown()
@@ -188,8 +192,11 @@ void RoomServer::shutdown()
         room->closeAll(CloseCode::GoingAway, QStringLiteral("server is shutting down"));
     }
     m_rooms.clear();
+    for (WebSocketConnection *c : std::exchange(m_handshaking, {})) {
+        c->setListener(nullptr);
+        c->abort();
+    }
     m_tcp->close();
-    m_server->close();
 }
 
 } // namespace Tandem::Server

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "core/server/websocketconnection.h"
+
 #include <QHostAddress>
 #include <QObject>
 #include <QString>
@@ -8,11 +10,10 @@
 
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 class QTcpServer;
 class QTimer;
-class QWebSocket;
-class QWebSocketServer;
 
 namespace Tandem::Storage {
 class RoomStore;
@@ -46,10 +47,10 @@ struct ServerOptions
     int commitWindowMs = 2;
 };
 
-/// `tandem --serve`: y-websocket compatible rooms over QWebSocketServer, stored by a RoomStore.
-/// The room is the request path, as in y-websocket. Single-threaded: everything runs on the
-/// thread of the server's event loop.
-class RoomServer : public QObject
+/// `tandem --serve`: y-websocket compatible rooms, stored by a RoomStore. The room is the
+/// request path, as in y-websocket. Single-threaded: everything runs on the thread of the
+/// server's event loop. Connections are WebSocketConnection (see there for why not QWebSocket).
+class RoomServer : public QObject, private WebSocketConnection::Listener
 {
     Q_OBJECT
 public:
@@ -75,14 +76,19 @@ Q_SIGNALS:
     void roomUnloaded(const QString &name);
 
 private:
-    void onNewConnection();
+    void onSocket(qintptr fd);
+    // WebSocketConnection::Listener, while a connection is in its handshake
+    void onOpen(WebSocketConnection *c) override;
+    void onMessage(WebSocketConnection *, std::span<const uint8_t>, bool) override { }
+    void onClosed(WebSocketConnection *c) override { m_handshaking.erase(c); }
     void unloadIfIdle(const QString &name);
     Room *room(const QString &name, QString *error);
 
     ServerOptions m_options;
     std::unique_ptr<Storage::RoomStore> m_store;
-    QTcpServer *m_tcp = nullptr; ///< accepts; QWebSocketServer only does the handshakes
-    QWebSocketServer *m_server = nullptr;
+    QTcpServer *m_tcp = nullptr; ///< accepts; hands over the native socket
+    WebSocketConnection::Limits m_limits;
+    std::unordered_set<WebSocketConnection *> m_handshaking;
     QTimer *m_pingTimer = nullptr;
     QTimer *m_awarenessTimer = nullptr;
     std::unordered_map<QString, std::unique_ptr<Room>> m_rooms;

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/server/websocketconnection.h"
+
+#include "core/server/serverlog.h"
+
+#include <QSocketNotifier>
+#include <QTimerEvent>
+
+#ifdef Q_OS_WIN
+#include <winsock2.h>
+#else
+#include <cerrno>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+namespace Tandem::Server {
+
+using namespace WebSocket;
+
+namespace {
+
+// The few native socket calls the connection needs, on both socket APIs.
+#ifdef Q_OS_WIN
+using NativeSocket = SOCKET;
+bool wouldBlock()
+{
+    return WSAGetLastError() == WSAEWOULDBLOCK;
+}
+qint64 receiveSome(qintptr fd, uint8_t *buffer, size_t size)
+{
+    return ::recv(NativeSocket(fd), reinterpret_cast<char *>(buffer), int(size), 0);
+}
+qint64 sendSome(qintptr fd, const char *data, size_t size)
+{
+    return ::send(NativeSocket(fd), data, int(std::min<size_t>(size, INT_MAX)), 0);
+}
+void shutdownWrite(qintptr fd)
+{
+    ::shutdown(NativeSocket(fd), SD_SEND);
+}
+void closeSocket(qintptr fd)
+{
+    ::closesocket(NativeSocket(fd));
+}
+void prepareSocket(qintptr fd)
+{
+    u_long nonBlocking = 1;
+    ::ioctlsocket(NativeSocket(fd), FIONBIO, &nonBlocking);
+    BOOL one = TRUE;
+    ::setsockopt(NativeSocket(fd), IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char *>(&one),
+                 sizeof one);
+}
+#else
+bool wouldBlock()
+{
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+qint64 receiveSome(qintptr fd, uint8_t *buffer, size_t size)
+{
+    ssize_t n;
+    do {
+        n = ::recv(int(fd), buffer, size, 0);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+qint64 sendSome(qintptr fd, const char *data, size_t size)
+{
+#ifdef MSG_NOSIGNAL
+    constexpr int flags = MSG_NOSIGNAL; // a vanished peer is an error, not a SIGPIPE
+#else
+    constexpr int flags = 0; // macOS: SO_NOSIGPIPE, set in prepareSocket()
+#endif
+    ssize_t n;
+    do {
+        n = ::send(int(fd), data, size, flags);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+void shutdownWrite(qintptr fd)
+{
+    ::shutdown(int(fd), SHUT_WR);
+}
+void closeSocket(qintptr fd)
+{
+    ::close(int(fd));
+}
+void prepareSocket(qintptr fd)
+{
+    // Qt's accept already made the socket non-blocking. Small updates must not wait for
+    // Nagle's algorithm (tens of milliseconds per hop otherwise).
+    int one = 1;
+    ::setsockopt(int(fd), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef SO_NOSIGPIPE
+    ::setsockopt(int(fd), SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+}
+#endif
+
+/// One read buffer for every connection (the server is single-threaded): data is handled
+/// where it landed, and only an incomplete frame is copied into the connection.
+std::span<uint8_t> scratch()
+{
+    thread_local std::vector<uint8_t> buffer(64 * 1024);
+    return buffer;
+}
+
+} // namespace
+
+WebSocketConnection::WebSocketConnection(qintptr fd, const Limits &limits, Listener *listener,
+                                         QObject *parent)
+    : QObject(parent), m_fd(fd), m_limits(limits), m_listener(listener)
+{
+    prepareSocket(m_fd);
+    m_readNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &WebSocketConnection::onReadable);
+    m_timerId = startTimer(m_limits.handshakeTimeoutMs);
+}
+
+WebSocketConnection::~WebSocketConnection()
+{
+    if (m_state != State::Closed) {
+        delete m_readNotifier; // before the descriptor goes
+        delete m_writeNotifier;
+        closeSocket(m_fd);
+    }
+}
+
+void WebSocketConnection::onReadable()
+{
+    if (m_state == State::Closed) {
+        return;
+    }
+    const std::span<uint8_t> buffer = scratch();
+    const qint64 n = receiveSome(m_fd, buffer.data(), buffer.size());
+    if (n == 0 || (n < 0 && !wouldBlock())) {
+        finishClose(); // the peer is gone (1006 unless it said goodbye)
+        return;
+    }
+    if (n < 0) {
+        return;
+    }
+    if (m_in.empty()) {
+        const std::span<uint8_t> got = buffer.first(size_t(n));
+        const size_t used = process(got);
+        if (m_state != State::Closed && used < got.size()) {
+            m_in.assign(got.begin() + qsizetype(used), got.end());
+        }
+    } else {
+        m_in.insert(m_in.end(), buffer.begin(), buffer.begin() + n);
+        const size_t used = process(m_in);
+        m_in.erase(m_in.begin(), m_in.begin() + qsizetype(used));
+    }
+    if (m_in.empty() || m_state == State::Closed) {
+        std::vector<uint8_t>().swap(m_in); // an idle connection keeps no buffer
+    }
+}
+
+size_t WebSocketConnection::process(std::span<uint8_t> in)
+{
+    size_t pos = 0;
+    if (m_state == State::Handshake) {
+        pos = processHandshake(in);
+        if (m_state != State::Open) {
+            return m_state == State::Handshake ? pos : in.size();
+        }
+    }
+    while (m_state == State::Open || m_state == State::Closing) {
+        FrameHeader h;
+        const char *why = nullptr;
+        const auto rest = in.subspan(pos);
+        const FrameResult r = parseClientFrameHeader(rest, h, &why);
+        if (r == FrameResult::NeedMore) {
+            break;
+        }
+        if (r == FrameResult::Error) {
+            fail(Close::ProtocolError, QString::fromLatin1(why));
+            return in.size();
+        }
+        if (m_state == State::Open && !(uint8_t(h.opcode) & 0x8)) {
+            const uint64_t total = h.payloadLength + (m_fragmenting ? m_fragments.size() : 0);
+            if (total > uint64_t(m_limits.maxMessageBytes)) {
+                fail(m_limits.tooLargeCode,
+                     QStringLiteral("message of %1 bytes is above the limit of %2")
+                             .arg(total)
+                             .arg(m_limits.maxMessageBytes));
+                return in.size();
+            }
+        }
+        if (rest.size() - h.headerLength < h.payloadLength) {
+            break; // the rest of the frame is still on its way
+        }
+        const auto payload = rest.subspan(h.headerLength, size_t(h.payloadLength));
+        unmask(payload, h.mask);
+        pos += h.headerLength + payload.size();
+        handleFrame(h, payload);
+    }
+    return pos;
+}
+
+size_t WebSocketConnection::processHandshake(std::span<uint8_t> in)
+{
+    Request request;
+    qsizetype used = 0;
+    const HeadResult r = parseRequestHead(
+            QByteArrayView(reinterpret_cast<const char *>(in.data()), qsizetype(in.size())),
+            request, used);
+    if (r == HeadResult::NeedMore) {
+        return 0;
+    }
+    killTimer(m_timerId);
+    m_timerId = 0;
+    if (r != HeadResult::Upgrade) {
+        if (r != HeadResult::PlainHttp) {
+            qCInfo(lcServer) << "refusing a request that is not a WebSocket upgrade";
+        }
+        const QByteArray response = errorResponse(r);
+        m_state = State::Closing;
+        m_closeWhenFlushed = true;
+        write(response.constData(), response.size(), true);
+        return in.size();
+    }
+    m_target = request.target;
+    const QByteArray response = acceptResponse(request.key);
+    write(response.constData(), response.size());
+    if (m_state == State::Handshake) {
+        m_state = State::Open;
+        if (m_listener) {
+            m_listener->onOpen(this);
+        }
+    }
+    return size_t(used);
+}
+
+void WebSocketConnection::handleFrame(const FrameHeader &h, std::span<uint8_t> payload)
+{
+    switch (h.opcode) {
+    case Opcode::Text:
+    case Opcode::Binary:
+        if (m_fragmenting) {
+            fail(Close::ProtocolError,
+                 QStringLiteral("a new message began before the previous one ended"));
+            return;
+        }
+        if (m_state != State::Open) {
+            return; // closing: nothing more is delivered
+        }
+        if (h.fin) {
+            if (m_listener) {
+                m_listener->onMessage(this, payload, h.opcode == Opcode::Text);
+            }
+        } else {
+            m_fragmenting = true;
+            m_fragmentOpcode = h.opcode;
+            m_fragments.assign(payload.begin(), payload.end());
+        }
+        return;
+    case Opcode::Continuation:
+        if (!m_fragmenting) {
+            fail(Close::ProtocolError, QStringLiteral("continuation frame without a message"));
+            return;
+        }
+        m_fragments.insert(m_fragments.end(), payload.begin(), payload.end());
+        if (h.fin) {
+            m_fragmenting = false;
+            std::vector<uint8_t> message;
+            message.swap(m_fragments);
+            if (m_state == State::Open && m_listener) {
+                m_listener->onMessage(this, message, m_fragmentOpcode == Opcode::Text);
+            }
+        }
+        return;
+    case Opcode::Ping:
+        if (m_state == State::Open) {
+            const QByteArray pong = serverFrame(Opcode::Pong, payload);
+            write(pong.constData(), pong.size());
+        }
+        return;
+    case Opcode::Pong:
+        m_awaitingPong = false;
+        return;
+    case Opcode::Close: {
+        quint16 code = Close::NoStatus;
+        if (payload.size() == 1) {
+            fail(Close::ProtocolError, QStringLiteral("close frame with a one-byte payload"));
+            return;
+        }
+        if (payload.size() >= 2) {
+            code = quint16((payload[0] << 8) | payload[1]);
+            if (!isValidCloseCode(code)) {
+                fail(Close::ProtocolError, QStringLiteral("invalid close code %1").arg(code));
+                return;
+            }
+        }
+        if (m_state == State::Closing) {
+            finishClose(); // the answer to our close: the handshake is complete
+            return;
+        }
+        // The peer closes: answer with its code, then end the connection once that is sent.
+        m_closeCode = code;
+        const QByteArray answer = code == Close::NoStatus ? serverFrame(Opcode::Close, {})
+                                                          : closeFrame(code, QString());
+        m_state = State::Closing;
+        m_closeWhenFlushed = true;
+        reportClosed();
+        write(answer.constData(), answer.size(), true);
+        return;
+    }
+    }
+}
+
+void WebSocketConnection::fail(quint16 code, const QString &why)
+{
+    qCInfo(lcServer).noquote() << "closing a connection:" << code << why;
+    close(code, why);
+}
+
+void WebSocketConnection::sendBinary(std::span<const uint8_t> message)
+{
+    if (m_state == State::Open) {
+        sendFrame(serverFrame(Opcode::Binary, message));
+    }
+}
+
+void WebSocketConnection::sendFrame(const QByteArray &frame)
+{
+    if (m_state == State::Open) {
+        write(frame.constData(), frame.size());
+    }
+}
+
+void WebSocketConnection::ping()
+{
+    if (m_state == State::Open) {
+        m_awaitingPong = true;
+        const QByteArray frame = serverFrame(Opcode::Ping, {});
+        write(frame.constData(), frame.size());
+    }
+}
+
+void WebSocketConnection::close(quint16 code, const QString &reason)
+{
+    if (m_state == State::Handshake) {
+        abort();
+        return;
+    }
+    if (m_state != State::Open) {
+        return;
+    }
+    m_closeCode = code;
+    m_state = State::Closing;
+    reportClosed();
+    // Then the peer answers with its close frame and we end the connection; a peer that does
+    // not answer is cut off after closeTimeoutMs.
+    m_timerId = startTimer(m_limits.closeTimeoutMs);
+    m_shutdownWhenFlushed = true;
+    const QByteArray frame = closeFrame(code, reason);
+    write(frame.constData(), frame.size(), true);
+}
+
+void WebSocketConnection::abort()
+{
+    finishClose();
+}
+
+void WebSocketConnection::write(const char *data, qsizetype size, bool evenIfClosing)
+{
+    if (m_state == State::Closed || (m_state == State::Closing && !evenIfClosing)) {
+        return;
+    }
+    if (m_outHead == m_out.size()) {
+        // Nothing waits: straight to the socket, which usually takes it all.
+        const qint64 n = sendSome(m_fd, data, size_t(size));
+        if (n < 0 && !wouldBlock()) {
+            finishClose();
+            return;
+        }
+        const qint64 sent = std::max<qint64>(n, 0);
+        data += sent;
+        size -= sent;
+        if (size == 0) {
+            flushed();
+            return;
+        }
+        m_out.clear();
+        m_outHead = 0;
+    }
+    if (bufferedBytes() + size > m_limits.maxBufferedBytes) {
+        qCInfo(lcServer) << "dropping a connection that does not read what it is sent ("
+                         << bufferedBytes() << "bytes waiting)";
+        m_closeCode = Close::TryAgainLater;
+        finishClose();
+        return;
+    }
+    m_out.insert(m_out.end(), data, data + size);
+    if (!m_writeNotifier) {
+        m_writeNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Write, this);
+        connect(m_writeNotifier, &QSocketNotifier::activated, this,
+                &WebSocketConnection::onWritable);
+    }
+    m_writeNotifier->setEnabled(true);
+}
+
+void WebSocketConnection::onWritable()
+{
+    if (m_state == State::Closed) {
+        return;
+    }
+    const qint64 n = sendSome(m_fd, m_out.data() + m_outHead, m_out.size() - m_outHead);
+    if (n < 0) {
+        if (!wouldBlock()) {
+            finishClose();
+        }
+        return;
+    }
+    m_outHead += size_t(n);
+    if (m_outHead < m_out.size()) {
+        if (m_outHead > m_out.size() / 2) {
+            m_out.erase(m_out.begin(), m_out.begin() + qsizetype(m_outHead));
+            m_outHead = 0;
+        }
+        return;
+    }
+    std::vector<char>().swap(m_out);
+    m_outHead = 0;
+    m_writeNotifier->setEnabled(false);
+    flushed();
+}
+
+void WebSocketConnection::flushed()
+{
+    if (m_closeWhenFlushed) {
+        finishClose();
+    } else if (m_shutdownWhenFlushed) {
+        m_shutdownWhenFlushed = false;
+        shutdownWrite(m_fd); // our close frame is the last thing we send
+    }
+}
+
+void WebSocketConnection::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_timerId) {
+        QObject::timerEvent(event);
+        return;
+    }
+    if (m_state == State::Handshake) {
+        qCInfo(lcServer) << "dropping a connection that did not complete its handshake";
+    }
+    finishClose();
+}
+
+void WebSocketConnection::finishClose()
+{
+    if (m_state == State::Closed) {
+        return;
+    }
+    m_state = State::Closed;
+    if (m_timerId) {
+        killTimer(m_timerId);
+        m_timerId = 0;
+    }
+    // Notifiers go quiet before the descriptor closes (its number may be reused at once).
+    m_readNotifier->setEnabled(false);
+    if (m_writeNotifier) {
+        m_writeNotifier->setEnabled(false);
+    }
+    closeSocket(m_fd);
+    std::vector<char>().swap(m_out);
+    std::vector<uint8_t>().swap(m_fragments);
+    if (m_reported) {
+        deleteLater();
+    } else {
+        reportClosed();
+    }
+}
+
+void WebSocketConnection::reportClosed()
+{
+    if (m_reportPosted) {
+        return;
+    }
+    m_reportPosted = true;
+    // From the event loop: the listener may be in the middle of a broadcast over its peers.
+    QMetaObject::invokeMethod(
+            this,
+            [this] {
+                Listener *listener = std::exchange(m_listener, nullptr);
+                m_reported = true;
+                if (listener) {
+                    listener->onClosed(this);
+                }
+                if (m_state == State::Closed) {
+                    deleteLater();
+                }
+            },
+            Qt::QueuedConnection);
+}
+
+} // namespace Tandem::Server

@@ -7,8 +7,13 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
+
+#ifdef Q_OS_WIN
+#include <windows.h>
+#endif
 
 namespace {
 
@@ -26,6 +31,18 @@ bool needsGui(int argc, char **argv)
     return true;
 }
 
+/// A Windows GUI executable has no console: `tandem --serve` and `--help` from a terminal
+/// write to the terminal they were started from (and receive its Ctrl+C).
+void attachParentConsole()
+{
+#ifdef Q_OS_WIN
+    if (AttachConsole(ATTACH_PARENT_PROCESS)) {
+        std::freopen("CONOUT$", "w", stdout);
+        std::freopen("CONOUT$", "w", stderr);
+    }
+#endif
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -34,6 +51,7 @@ int main(int argc, char **argv)
     if (needsGui(argc, argv)) {
         app = std::make_unique<QApplication>(argc, argv);
     } else {
+        attachParentConsole();
         app = std::make_unique<QCoreApplication>(argc, argv);
     }
     QCoreApplication::setApplicationName(QStringLiteral("tandem"));

@@ -10,6 +10,11 @@
 #include <QStandardPaths>
 #include <QTextStream>
 
+#include <functional>
+
+#ifdef Q_OS_WIN
+#include <windows.h>
+#endif
 #ifdef Q_OS_UNIX
 #include <QSocketNotifier>
 
@@ -49,6 +54,34 @@ void quitOnSignals(QObject *context, std::function<void()> quit)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+}
+#elif defined(Q_OS_WIN)
+std::function<void()> g_quit;
+HANDLE g_quitDone = nullptr;
+
+/// Ctrl+C, Ctrl+Break, closing the console, logoff and shutdown. The handler runs on a thread
+/// of its own, so it posts the quit to the event loop. For the last three Windows ends the
+/// process when the handler returns, so it waits (a little) for the shutdown to finish.
+BOOL WINAPI onConsoleEvent(DWORD type)
+{
+    QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [] {
+                g_quit();
+                SetEvent(g_quitDone);
+            },
+            Qt::QueuedConnection);
+    if (type != CTRL_C_EVENT && type != CTRL_BREAK_EVENT) {
+        WaitForSingleObject(g_quitDone, 4000);
+    }
+    return TRUE;
+}
+
+void quitOnSignals(QObject *, std::function<void()> quit)
+{
+    g_quit = std::move(quit);
+    g_quitDone = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    SetConsoleCtrlHandler(onConsoleEvent, TRUE);
 }
 #endif
 
@@ -114,12 +147,10 @@ int runServer(const QCommandLineParser &parser)
         err << "tandem: " << error << Qt::endl;
         return 1;
     }
-#ifdef Q_OS_UNIX
     quitOnSignals(&server, [&server] {
         server.shutdown();
         QCoreApplication::quit();
     });
-#endif
     out << "Tandem " << QCoreApplication::applicationVersion() << " serving rooms at "
         << server.url().toString() << "<room>" << Qt::endl;
     out << "Data: " << QDir::toNativeSeparators(dataDir) << Qt::endl;

@@ -40,6 +40,7 @@ RoomServer::RoomServer(ServerOptions options, std::unique_ptr<Storage::RoomStore
     m_limits.maxMessageBytes = m_options.maxMessageBytes;
     m_limits.tooLargeCode = CloseCode::TooLarge;
     m_tcp = new Acceptor([this](qintptr fd) { onSocket(fd); }, this);
+    m_poller = new SocketPoller(this);
     m_pingTimer = new QTimer(this);
     m_pingTimer->setInterval(m_options.pingIntervalMs);
     connect(m_pingTimer, &QTimer::timeout, this, [this] {
@@ -59,6 +60,8 @@ RoomServer::RoomServer(ServerOptions options, std::unique_ptr<Storage::RoomStore
 RoomServer::~RoomServer()
 {
     shutdown();
+    // Connections still closing go before the poller that watches them.
+    qDeleteAll(findChildren<WebSocketConnection *>(Qt::FindDirectChildrenOnly));
 }
 
 bool RoomServer::listen(QString *error)
@@ -151,7 +154,7 @@ void RoomServer::unloadIfIdle(const QString &name)
 
 void RoomServer::onSocket(qintptr fd)
 {
-    auto *c = new WebSocketConnection(fd, m_limits, this, this);
+    auto *c = new WebSocketConnection(fd, *m_poller, m_limits, this, this);
     if (m_shutDown) {
         c->abort();
         return;

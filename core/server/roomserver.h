@@ -44,7 +44,7 @@ struct ServerOptions
     int compactEvery = 1000; ///< stored updates before the log is folded into a snapshot
     /// Updates arriving within this many milliseconds share one commit (and are broadcast
     /// after it). 0: only those read together.
-    int commitWindowMs = 2;
+    int commitWindowMs = 0;
 };
 
 /// `tandem --serve`: y-websocket compatible rooms, stored by a RoomStore. The room is the
@@ -87,6 +87,7 @@ private:
     ServerOptions m_options;
     std::unique_ptr<Storage::RoomStore> m_store;
     QTcpServer *m_tcp = nullptr; ///< accepts; hands over the native socket
+    SocketPoller *m_poller = nullptr;
     WebSocketConnection::Limits m_limits;
     std::unordered_set<WebSocketConnection *> m_handshaking;
     QTimer *m_pingTimer = nullptr;

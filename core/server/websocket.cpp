@@ -118,7 +118,7 @@ QByteArray errorResponse(HeadResult result)
     switch (result) {
     case HeadResult::PlainHttp:
         status = "200 OK";
-        body = "okay\n"; // what y-websocket's server answers: load balancers' health checks
+        body = "okay"; // what y-websocket's server answers: load balancers' health checks
         break;
     case HeadResult::BadVersion:
         status = "426 Upgrade Required";

@@ -3,13 +3,16 @@
 
 #include "core/server/serverlog.h"
 
-#include <QSocketNotifier>
 #include <QTimerEvent>
+
+#include <algorithm>
+#include <climits>
 
 #ifdef Q_OS_WIN
 #include <winsock2.h>
 #else
 #include <cerrno>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -89,8 +92,10 @@ void closeSocket(qintptr fd)
 }
 void prepareSocket(qintptr fd)
 {
-    // Qt's accept already made the socket non-blocking. Small updates must not wait for
-    // Nagle's algorithm (tens of milliseconds per hop otherwise).
+    // Accepted sockets do not inherit the listener's O_NONBLOCK on Linux: without this, one
+    // peer that stops reading would block the whole server in send().
+    ::fcntl(int(fd), F_SETFL, ::fcntl(int(fd), F_GETFL) | O_NONBLOCK);
+    // Small updates must not wait for Nagle's algorithm (tens of milliseconds per hop).
     int one = 1;
     ::setsockopt(int(fd), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 #ifdef SO_NOSIGPIPE
@@ -109,22 +114,22 @@ std::span<uint8_t> scratch()
 
 } // namespace
 
-WebSocketConnection::WebSocketConnection(qintptr fd, const Limits &limits, Listener *listener,
-                                         QObject *parent)
-    : QObject(parent), m_fd(fd), m_limits(limits), m_listener(listener)
+WebSocketConnection::WebSocketConnection(qintptr fd, SocketPoller &poller, const Limits &limits,
+                                         Listener *listener, QObject *parent)
+    : QObject(parent), m_poller(poller), m_limits(limits), m_listener(listener)
 {
-    prepareSocket(m_fd);
-    m_readNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
-    connect(m_readNotifier, &QSocketNotifier::activated, this, &WebSocketConnection::onReadable);
+    prepareSocket(fd);
+    m_handle.fd = fd;
+    m_handle.watcher = this;
+    m_poller.add(m_handle);
     m_timerId = startTimer(m_limits.handshakeTimeoutMs);
 }
 
 WebSocketConnection::~WebSocketConnection()
 {
     if (m_state != State::Closed) {
-        delete m_readNotifier; // before the descriptor goes
-        delete m_writeNotifier;
-        closeSocket(m_fd);
+        m_poller.remove(m_handle); // before the descriptor goes
+        closeSocket(m_handle.fd);
     }
 }
 
@@ -134,7 +139,7 @@ void WebSocketConnection::onReadable()
         return;
     }
     const std::span<uint8_t> buffer = scratch();
-    const qint64 n = receiveSome(m_fd, buffer.data(), buffer.size());
+    const qint64 n = receiveSome(m_handle.fd, buffer.data(), buffer.size());
     if (n == 0 || (n < 0 && !wouldBlock())) {
         finishClose(); // the peer is gone (1006 unless it said goodbye)
         return;
@@ -179,8 +184,12 @@ size_t WebSocketConnection::process(std::span<uint8_t> in)
             fail(Close::ProtocolError, QString::fromLatin1(why));
             return in.size();
         }
-        if (m_state == State::Open && !(uint8_t(h.opcode) & 0x8)) {
+        if (!(uint8_t(h.opcode) & 0x8)) {
             const uint64_t total = h.payloadLength + (m_fragmenting ? m_fragments.size() : 0);
+            if (total > uint64_t(m_limits.maxMessageBytes) && m_state == State::Closing) {
+                finishClose(); // no more patience for a peer we are closing anyway
+                return in.size();
+            }
             if (total > uint64_t(m_limits.maxMessageBytes)) {
                 fail(m_limits.tooLargeCode,
                      QStringLiteral("message of %1 bytes is above the limit of %2")
@@ -219,6 +228,7 @@ size_t WebSocketConnection::processHandshake(std::span<uint8_t> in)
         const QByteArray response = errorResponse(r);
         m_state = State::Closing;
         m_closeWhenFlushed = true;
+        m_timerId = startTimer(m_limits.closeTimeoutMs);
         write(response.constData(), response.size(), true);
         return in.size();
     }
@@ -304,6 +314,7 @@ void WebSocketConnection::handleFrame(const FrameHeader &h, std::span<uint8_t> p
                                                           : closeFrame(code, QString());
         m_state = State::Closing;
         m_closeWhenFlushed = true;
+        m_timerId = startTimer(m_limits.closeTimeoutMs); // in case it never reads the answer
         reportClosed();
         write(answer.constData(), answer.size(), true);
         return;
@@ -372,7 +383,7 @@ void WebSocketConnection::write(const char *data, qsizetype size, bool evenIfClo
     }
     if (m_outHead == m_out.size()) {
         // Nothing waits: straight to the socket, which usually takes it all.
-        const qint64 n = sendSome(m_fd, data, size_t(size));
+        const qint64 n = sendSome(m_handle.fd, data, size_t(size));
         if (n < 0 && !wouldBlock()) {
             finishClose();
             return;
@@ -387,7 +398,8 @@ void WebSocketConnection::write(const char *data, qsizetype size, bool evenIfClo
         m_out.clear();
         m_outHead = 0;
     }
-    if (bufferedBytes() + size > m_limits.maxBufferedBytes) {
+    // One message of any size may wait (a large room's sync); more only up to the limit.
+    if (bufferedBytes() > 0 && bufferedBytes() + size > m_limits.maxBufferedBytes) {
         qCInfo(lcServer) << "dropping a connection that does not read what it is sent ("
                          << bufferedBytes() << "bytes waiting)";
         m_closeCode = Close::TryAgainLater;
@@ -395,12 +407,7 @@ void WebSocketConnection::write(const char *data, qsizetype size, bool evenIfClo
         return;
     }
     m_out.insert(m_out.end(), data, data + size);
-    if (!m_writeNotifier) {
-        m_writeNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Write, this);
-        connect(m_writeNotifier, &QSocketNotifier::activated, this,
-                &WebSocketConnection::onWritable);
-    }
-    m_writeNotifier->setEnabled(true);
+    m_poller.setWriteInterest(m_handle, true);
 }
 
 void WebSocketConnection::onWritable()
@@ -408,7 +415,7 @@ void WebSocketConnection::onWritable()
     if (m_state == State::Closed) {
         return;
     }
-    const qint64 n = sendSome(m_fd, m_out.data() + m_outHead, m_out.size() - m_outHead);
+    const qint64 n = sendSome(m_handle.fd, m_out.data() + m_outHead, m_out.size() - m_outHead);
     if (n < 0) {
         if (!wouldBlock()) {
             finishClose();
@@ -425,7 +432,7 @@ void WebSocketConnection::onWritable()
     }
     std::vector<char>().swap(m_out);
     m_outHead = 0;
-    m_writeNotifier->setEnabled(false);
+    m_poller.setWriteInterest(m_handle, false);
     flushed();
 }
 
@@ -435,7 +442,7 @@ void WebSocketConnection::flushed()
         finishClose();
     } else if (m_shutdownWhenFlushed) {
         m_shutdownWhenFlushed = false;
-        shutdownWrite(m_fd); // our close frame is the last thing we send
+        shutdownWrite(m_handle.fd); // our close frame is the last thing we send
     }
 }
 
@@ -461,12 +468,9 @@ void WebSocketConnection::finishClose()
         killTimer(m_timerId);
         m_timerId = 0;
     }
-    // Notifiers go quiet before the descriptor closes (its number may be reused at once).
-    m_readNotifier->setEnabled(false);
-    if (m_writeNotifier) {
-        m_writeNotifier->setEnabled(false);
-    }
-    closeSocket(m_fd);
+    // Unwatched before the descriptor closes (its number may be reused at once).
+    m_poller.remove(m_handle);
+    closeSocket(m_handle.fd);
     std::vector<char>().swap(m_out);
     std::vector<uint8_t>().swap(m_fragments);
     if (m_reported) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "core/server/socketpoller.h"
 #include "core/server/websocket.h"
 
 #include <QObject>
@@ -8,7 +9,6 @@
 #include <span>
 #include <vector>
 
-class QSocketNotifier;
 class QTimerEvent;
 
 namespace Tandem::Server {
@@ -25,7 +25,7 @@ namespace Tandem::Server {
 /// Lifetime: the connection reports its end once through Listener::onClosed (always from the
 /// event loop, never from inside a call the listener made), then deletes itself. Listeners
 /// never delete a connection; they close() or abort() it.
-class WebSocketConnection : public QObject
+class WebSocketConnection : public QObject, private SocketPoller::Watcher
 {
     Q_OBJECT
 public:
@@ -55,7 +55,7 @@ public:
     };
 
     /// Takes ownership of the connected socket @p fd (from QTcpServer::incomingConnection).
-    WebSocketConnection(qintptr fd, const Limits &limits, Listener *listener,
+    WebSocketConnection(qintptr fd, SocketPoller &poller, const Limits &limits, Listener *listener,
                         QObject *parent = nullptr);
     ~WebSocketConnection() override;
 
@@ -82,8 +82,8 @@ public:
 private:
     enum class State : uint8_t { Handshake, Open, Closing, Closed };
 
-    void onReadable();
-    void onWritable();
+    void onReadable() override;
+    void onWritable() override;
     /// Handles what is in @p in; returns the bytes consumed.
     size_t process(std::span<uint8_t> in);
     size_t processHandshake(std::span<uint8_t> in);
@@ -97,11 +97,10 @@ private:
     void finishClose(); ///< closes the socket, reports, deletes itself
     void reportClosed();
 
-    qintptr m_fd;
+    SocketPoller &m_poller;
+    SocketPoller::Handle m_handle; ///< the socket; write interest only while data waits
     Limits m_limits;
     Listener *m_listener;
-    QSocketNotifier *m_readNotifier = nullptr;
-    QSocketNotifier *m_writeNotifier = nullptr; ///< only while data waits
     int m_timerId = 0; ///< handshake or closing timeout (no QTimer object per connection)
     QByteArray m_target;
     std::vector<uint8_t> m_in; ///< a partial frame (empty, and unallocated, when idle)

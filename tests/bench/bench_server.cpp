@@ -25,6 +25,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QWebSocket>
@@ -34,6 +36,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 using namespace Tandem;
@@ -96,6 +100,9 @@ struct Server
     bool start(bool tandem)
     {
         proc.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("tandem.server.info=false"));
+        proc.setProcessEnvironment(env);
         if (tandem) {
             name = QStringLiteral("tandem");
             proc.start(QStringLiteral(TANDEM_BINARY),
@@ -188,8 +195,9 @@ struct Results
         int clients = 0;
         double bestRate = 0;
         double p99AtBest = 0;
-        double cpuUsPerDelivery = 0; ///< at the highest rate both servers sustained
+        double cpuUsPerDelivery = 0; ///< at its own highest sustained rate
         std::vector<std::pair<double, QString>> steps;
+        std::map<double, std::pair<double, double>> sustained; ///< rate -> (cpu us, p99 ms)
     };
     std::vector<Broadcast> broadcast;
     double idleKbPerConnection = 0;
@@ -398,6 +406,7 @@ Results::Broadcast runBroadcast(Server &s, int n, const std::vector<double> &rat
         }
         out.bestRate = rate;
         out.p99AtBest = r.p99;
+        out.sustained[rate] = {r.cpuUsPerDelivery, r.p99};
         out.cpuUsPerDelivery = r.cpuUsPerDelivery;
     }
     for (auto &c : clients) {
@@ -405,6 +414,42 @@ Results::Broadcast runBroadcast(Server &s, int n, const std::vector<double> &rat
     }
     waitUntil([] { return false; }, 300);
     return out;
+}
+
+/// The kernel's share of one delivery, measured here: CPU time of one send() of a small
+/// frame to a loopback TCP socket, spread over @p sockets connections as a broadcast does.
+/// Whatever sends one write per delivery cannot go below this.
+double loopbackSendFloorUs(int sockets)
+{
+    QTcpServer listener;
+    listener.listen(QHostAddress::LocalHost, 0);
+    std::vector<std::unique_ptr<QTcpSocket>> clients;
+    std::vector<QTcpSocket *> accepted;
+    for (int i = 0; i < sockets; ++i) {
+        clients.push_back(std::make_unique<QTcpSocket>());
+        clients.back()->connectToHost(QHostAddress::LocalHost, listener.serverPort());
+    }
+    waitUntil(
+            [&] {
+                while (QTcpSocket *a = listener.nextPendingConnection()) {
+                    a->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+                    accepted.push_back(a);
+                }
+                return int(accepted.size()) == sockets;
+            },
+            5000);
+    const char frame[32] = {char(0x82), 30};
+    constexpr int rounds = 200; // 6 KB per socket: fits the receive buffers, nobody reads
+    timespec t0, t1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    for (int r = 0; r < rounds; ++r) {
+        for (QTcpSocket *a : accepted) {
+            (void)::send(int(a->socketDescriptor()), frame, sizeof frame, MSG_NOSIGNAL);
+        }
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    const double us = double(t1.tv_sec - t0.tv_sec) * 1e6 + double(t1.tv_nsec - t0.tv_nsec) / 1e3;
+    return us / double(rounds * int(accepted.size()));
 }
 
 double runIdle(Server &s, int connections, int rooms)
@@ -547,6 +592,26 @@ int main(int argc, char **argv)
                         y.broadcast[i].cpuUsPerDelivery,
                         ratio(y.broadcast[i].cpuUsPerDelivery, t.broadcast[i].cpuUsPerDelivery));
         }
+        for (size_t i = 0; i < t.broadcast.size() && i < y.broadcast.size(); ++i) {
+            // Equal load: the highest rate both sustained.
+            const auto &tb = t.broadcast[i].sustained;
+            const auto &yb = y.broadcast[i].sustained;
+            for (auto it = yb.rbegin(); it != yb.rend(); ++it) {
+                const auto match = tb.find(it->first);
+                if (match == tb.end()) {
+                    continue;
+                }
+                std::printf("  CPU/delivery, equal load : tandem %8.2f us | reference %8.2f us | "
+                            "%5.1fx less (%d clients at %.0f/s; p99 %.1f vs %.1f ms)\n",
+                            match->second.first, it->second.first,
+                            ratio(it->second.first, match->second.first), t.broadcast[i].clients,
+                            it->first, match->second.second, it->second.second);
+                break;
+            }
+        }
+        std::printf("  kernel floor, one send() : %8.2f us per delivery on loopback (measured "
+                    "now; one write per delivery cannot cost less)\n",
+                    loopbackSendFloorUs(100));
         std::printf("  memory per idle connection: tandem %7.1f KB | reference %7.1f KB | %5.2fx\n",
                     t.idleKbPerConnection, y.idleKbPerConnection,
                     ratio(t.idleKbPerConnection, y.idleKbPerConnection));

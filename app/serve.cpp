@@ -106,6 +106,11 @@ void addServeOptions(QCommandLineParser &parser)
                       QCoreApplication::translate(
                               "main", "Largest message a client may send (default 16 MiB)."),
                       QStringLiteral("bytes"), QString::number(16 * 1024 * 1024)});
+    parser.addOption({QStringLiteral("batch-ms"),
+                      QCoreApplication::translate(
+                              "main", "Hold updates up to this long to send them in batches: "
+                                      "less CPU in busy rooms, more latency (default 0)."),
+                      QStringLiteral("ms"), QStringLiteral("0")});
 }
 
 int runServer(const QCommandLineParser &parser)
@@ -128,6 +133,11 @@ int runServer(const QCommandLineParser &parser)
     options.maxMessageBytes = parser.value(QStringLiteral("max-message-bytes")).toLongLong(&ok);
     if (!ok || options.maxMessageBytes < 1024) {
         err << "tandem: --max-message-bytes needs a number of at least 1024" << Qt::endl;
+        return 2;
+    }
+    options.commitWindowMs = parser.value(QStringLiteral("batch-ms")).toInt(&ok);
+    if (!ok || options.commitWindowMs < 0 || options.commitWindowMs > 1000) {
+        err << "tandem: --batch-ms needs a number from 0 to 1000" << Qt::endl;
         return 2;
     }
     QString dataDir = parser.value(QStringLiteral("data-dir"));

@@ -39,6 +39,10 @@ SqliteRoomStore::SqliteRoomStore(QString path)
 
 SqliteRoomStore::~SqliteRoomStore()
 {
+    m_begin.reset(); // statements go before their connection
+    m_insert.reset();
+    m_commit.reset();
+    m_rollback.reset();
     if (QSqlDatabase::contains(m_connection)) {
         {
             QSqlDatabase db = QSqlDatabase::database(m_connection, false);
@@ -75,7 +79,19 @@ bool SqliteRoomStore::open(QString *error)
             return false;
         }
     }
-    return true;
+    auto prepared = [&](const char *sql) {
+        auto q = std::make_unique<QSqlQuery>(db);
+        if (!q->prepare(QString::fromLatin1(sql))) {
+            *error = QStringLiteral("cannot prepare %1: %2").arg(m_path, q->lastError().text());
+            return std::unique_ptr<QSqlQuery>();
+        }
+        return q;
+    };
+    m_begin = prepared("BEGIN IMMEDIATE");
+    m_insert = prepared("INSERT INTO updates (room, data) VALUES (?, ?)");
+    m_commit = prepared("COMMIT");
+    m_rollback = prepared("ROLLBACK");
+    return m_begin && m_insert && m_commit && m_rollback;
 }
 
 bool SqliteRoomStore::setMaxPageCount(int pages)
@@ -124,32 +140,33 @@ std::optional<int64_t> SqliteRoomStore::append(const QString &room,
                                                const std::vector<std::vector<uint8_t>> &updates,
                                                QString *error)
 {
-    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
-    if (!db.transaction()) {
-        *error = db.lastError().text();
-        return std::nullopt;
-    }
-    auto fail = [&](QSqlQuery &q) -> std::optional<int64_t> {
+    auto fail = [&](QSqlQuery &q, bool rollback) -> std::optional<int64_t> {
         *error = q.lastError().text();
-        db.rollback();
+        q.finish();
+        if (rollback) {
+            m_rollback->exec();
+            m_rollback->finish();
+        }
         return std::nullopt;
     };
+    if (!m_begin->exec()) {
+        return fail(*m_begin, false);
+    }
+    m_begin->finish();
     int64_t seq = 0;
-    QSqlQuery q(db);
-    q.prepare(QStringLiteral("INSERT INTO updates (room, data) VALUES (?, ?)"));
     for (const auto &u : updates) {
-        q.bindValue(0, room);
-        q.bindValue(1, bytes(u));
-        if (!q.exec()) {
-            return fail(q);
+        m_insert->bindValue(0, room);
+        m_insert->bindValue(1, bytes(u));
+        if (!m_insert->exec()) {
+            return fail(*m_insert, true);
         }
-        seq = q.lastInsertId().toLongLong();
+        seq = m_insert->lastInsertId().toLongLong();
+        m_insert->finish();
     }
-    if (!db.commit()) {
-        *error = db.lastError().text();
-        db.rollback();
-        return std::nullopt;
+    if (!m_commit->exec()) {
+        return fail(*m_commit, true);
     }
+    m_commit->finish();
     return seq;
 }
 

@@ -3,6 +3,10 @@
 
 #include "core/storage/roomstore.h"
 
+#include <memory>
+
+class QSqlQuery;
+
 namespace Tandem::Storage {
 
 /// The embedded default: one SQLite file in WAL mode. A commit is in the WAL before append()
@@ -30,6 +34,8 @@ public:
 private:
     QString m_path;
     QString m_connection; ///< QSqlDatabase connection name, unique per store
+    // append() runs once per event-loop round under load: its statements are parsed once.
+    std::unique_ptr<QSqlQuery> m_begin, m_insert, m_commit, m_rollback;
 };
 
 } // namespace Tandem::Storage

@@ -161,13 +161,19 @@ void Room::storeAndBroadcast(std::span<const uint8_t> update)
     m_unwritten.emplace_back(update.begin(), update.end());
     if (!m_flushScheduled) {
         m_flushScheduled = true;
-        QTimer::singleShot(m_options.commitWindowMs, this, [this] { flushWrites(); });
+        // Right away (at the end of this event-loop round) unless the last flush was less
+        // than the batching window ago: quiet rooms wait for nothing, busy ones send batches.
+        const qint64 wait = m_lastFlush.isValid()
+                ? std::max<qint64>(0, m_options.commitWindowMs - m_lastFlush.elapsed())
+                : 0;
+        QTimer::singleShot(int(wait), Qt::PreciseTimer, this, [this] { flushWrites(); });
     }
 }
 
 bool Room::flushWrites()
 {
     m_flushScheduled = false;
+    m_lastFlush.start();
     if (m_unwritten.empty() || m_failed) {
         return !m_failed;
     }

@@ -6,6 +6,7 @@
 #include "core/server/websocketconnection.h"
 
 #include <QByteArray>
+#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 
@@ -81,6 +82,7 @@ private:
     int m_sinceSnapshot = 0;
     std::vector<std::vector<uint8_t>> m_unwritten;
     bool m_flushScheduled = false;
+    QElapsedTimer m_lastFlush;
     bool m_failed = false;
 };
 

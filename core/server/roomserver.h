@@ -42,8 +42,10 @@ struct ServerOptions
     int awarenessCheckMs = 3000; ///< how often awareness timeouts are checked (as Yjs)
     int unloadDelayMs = 10000; ///< an empty room stays loaded this long (quick reconnects)
     int compactEvery = 1000; ///< stored updates before the log is folded into a snapshot
-    /// Updates arriving within this many milliseconds share one commit (and are broadcast
-    /// after it). 0: only those read together.
+    /// Batching (`--batch-ms`): a room commits and broadcasts at most once per this many
+    /// milliseconds. An update arriving after a quiet spell goes out at once; under load the
+    /// updates of the window share one commit and one write per peer. 0: every event-loop
+    /// round flushes what it read.
     int commitWindowMs = 0;
 };
 

@@ -7,7 +7,8 @@
 //   broadcast  10 and 100 clients in one room, ramping the update rate; highest rate with
 //              p99 fan-out latency <= 50 ms and no lost update; server CPU per delivery
 //   idle       many idle connections over many rooms; server memory per connection
-// Usage: bench_server [--quick] [--only tandem|reference] [--profile-broadcast <clients> <rate>]
+// Usage: bench_server [--quick] [--only tandem|reference]
+//                     [--profile-broadcast <clients> <rate> [--batch-ms <ms>]]
 // The generator shares the two cores with the server: past ~50-70k deliveries/s it measures
 // itself. Linux only (reads /proc for CPU time and memory).
 
@@ -508,15 +509,20 @@ int main(int argc, char **argv)
 
     const std::vector<double> rates100 = quick
             ? std::vector<double> {100, 500}
-            : std::vector<double> {100, 250, 500, 1000, 1500, 2000, 3000};
+            : std::vector<double> {100, 250, 500, 1000, 1500, 2000, 3000, 4000, 6000};
     const std::vector<double> rates10 = quick
             ? std::vector<double> {500, 2000}
             : std::vector<double> {500, 1000, 2000, 5000, 10000, 20000};
     const double stepSeconds = quick ? 1.0 : 2.0;
     std::map<QString, Results> results;
+    // --batch-ms N: start the tandem server with it (for --profile-broadcast).
+    QStringList tandemArgs;
+    if (const int at = int(args.indexOf(QStringLiteral("--batch-ms"))); at > 0) {
+        tandemArgs << QStringLiteral("--batch-ms") << args.value(at + 1);
+    }
     for (bool tandem : {true, false}) {
         Server s;
-        if (!s.start(tandem)) {
+        if (!s.start(tandem, tandem ? tandemArgs : QStringList())) {
             std::printf("cannot start the %s server\n", tandem ? "tandem" : "reference");
             return 1;
         }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/cli.h"
 #include "app/serve.h"
 #include "core/version.h"
 #include "ui/mainwindow.h"
@@ -21,6 +22,9 @@ namespace {
 /// `tandem --help` and `tandem --serve` work on a headless server (no Widgets loaded).
 bool needsGui(int argc, char **argv)
 {
+    if (Tandem::App::isCliCommand(argc, argv)) {
+        return false;
+    }
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")
             || !std::strcmp(argv[i], "--version") || !std::strcmp(argv[i], "-v")
@@ -57,6 +61,10 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("tandem"));
     QCoreApplication::setOrganizationName(QStringLiteral("Tandem"));
     QCoreApplication::setApplicationVersion(Tandem::version());
+
+    if (Tandem::App::isCliCommand(argc, argv)) {
+        return Tandem::App::runCli(QCoreApplication::arguments());
+    }
 
     QCommandLineParser parser;
     parser.setApplicationDescription(

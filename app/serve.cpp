@@ -106,11 +106,12 @@ void addServeOptions(QCommandLineParser &parser)
                       QCoreApplication::translate(
                               "main", "Largest message a client may send (default 16 MiB)."),
                       QStringLiteral("bytes"), QString::number(16 * 1024 * 1024)});
-    parser.addOption({QStringLiteral("batch-ms"),
-                      QCoreApplication::translate(
-                              "main", "Hold updates up to this long to send them in batches: "
-                                      "less CPU in busy rooms, more latency (default 0)."),
-                      QStringLiteral("ms"), QStringLiteral("0")});
+    parser.addOption(
+            {QStringLiteral("batch-ms"),
+             QCoreApplication::translate("main",
+                                         "Hold updates up to this long to send them in batches: "
+                                         "less CPU in busy rooms, more latency (default 0)."),
+             QStringLiteral("ms"), QStringLiteral("0")});
 }
 
 int runServer(const QCommandLineParser &parser)

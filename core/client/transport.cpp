@@ -242,6 +242,7 @@ void Transport::dropSocket()
 
 void Transport::cancelTimers()
 {
+    m_nextAttemptAt.reset(); // no attempt is scheduled any more
     for (Clock::TimerId *t : {&m_retryTimer, &m_watchdogTimer, &m_pingTimer, &m_connectTimer}) {
         m_clock.cancel(std::exchange(*t, 0));
     }

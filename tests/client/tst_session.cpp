@@ -10,7 +10,9 @@
 #include "core/encoding/utf.h"
 #include "core/server/roomserver.h"
 #include "core/storage/sqliteroomstore.h"
+#include "tests/support/faultproxy.h"
 
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -182,6 +184,60 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(b.provider()->unconfirmedChanges(), 0, 5000);
         // A successful sync resets the backoff.
         QCOMPARE(a.transport().failures(), 0);
+    }
+
+    void cutOffForAWhileLosesNothing()
+    {
+        // A reaches the server through a proxy that pulls the cable; B is directly connected.
+        // Both keep typing while A is cut off; afterwards both hold every edit.
+        Testing::FaultProxy proxy;
+        QVERIFY(proxy.listen(m_server.port));
+        LocalStore la(m_dir.filePath(QStringLiteral("a8.sqlite")));
+        LocalStore lb(m_dir.filePath(QStringLiteral("b8.sqlite")));
+        Session a(proxy.url(QStringLiteral("cut")), la.store, Client::Clock::system(),
+                  fastRetries());
+        Session b(m_server.url(QStringLiteral("cut")), lb.store);
+        QString error;
+        QVERIFY(a.open(&error) && b.open(&error));
+        QTRY_COMPARE_WITH_TIMEOUT(a.provider()->status(), Provider::Status::Synced, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(b.provider()->status(), Provider::Status::Synced, 5000);
+        int typedA = 0, typedB = 0;
+        auto typeA = [&] {
+            insert(a, int64_t(text(a).size()), QStringLiteral("a"));
+            ++typedA;
+        };
+        auto typeB = [&] {
+            insert(b, 0, QStringLiteral("b"));
+            ++typedB;
+        };
+        for (int i = 0; i < 50; ++i) {
+            typeA();
+            typeB();
+            QTest::qWait(1);
+        }
+        proxy.cut();
+        QElapsedTimer cutFor;
+        cutFor.start();
+        QTRY_COMPARE_WITH_TIMEOUT(a.provider()->status(), Provider::Status::Connecting, 5000);
+        for (int i = 0; i < 200; ++i) {
+            typeA();
+            if (i % 2 == 0) {
+                typeB();
+            }
+            QTest::qWait(5); // about a second of typing while cut off
+        }
+        const int unconfirmedWhileCut = a.provider()->unconfirmedChanges();
+        QVERIFY(unconfirmedWhileCut >= 200);
+        QVERIFY(a.transport().failures() >= 2); // it kept trying (and failing) meanwhile
+        proxy.restore();
+        QTRY_COMPARE_WITH_TIMEOUT(a.provider()->unconfirmedChanges(), 0, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(text(b), text(a), 10000);
+        const qint64 cutMs = cutFor.elapsed();
+        QCOMPARE(int(text(a).count(QLatin1Char('a'))), typedA);
+        QCOMPARE(int(text(a).count(QLatin1Char('b'))), typedB);
+        qInfo("cut off for %lld ms: A typed %d edits (%d while cut off, %d unconfirmed then), B "
+              "typed %d; after reconnecting both hold all %d, nothing unconfirmed",
+              cutMs, typedA, 200, unconfirmedWhileCut, typedB, typedA + typedB);
     }
 
     void localStoreIsWrittenBeforeSending()

@@ -12,6 +12,7 @@
 #include "core/storage/sqliteroomstore.h"
 #include "tests/support/faultproxy.h"
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -238,6 +239,56 @@ private Q_SLOTS:
         qInfo("cut off for %lld ms: A typed %d edits (%d while cut off, %d unconfirmed then), B "
               "typed %d; after reconnecting both hold all %d, nothing unconfirmed",
               cutMs, typedA, 200, unconfirmedWhileCut, typedB, typedA + typedB);
+    }
+
+    void serverKilledWithSigkill()
+    {
+        // The real `tandem --serve` process, killed with SIGKILL mid-session and started again
+        // on the same data: the clients come back by themselves and nothing is lost.
+        QTemporaryDir data;
+        auto start = [&](QProcess &p, quint16 port) {
+            p.start(QStringLiteral(TANDEM_BINARY),
+                    {QStringLiteral("--serve"), QStringLiteral("--port"), QString::number(port),
+                     QStringLiteral("--data-dir"), data.path()});
+            QByteArray out;
+            QDeadlineTimer deadline(10000);
+            while (!out.contains("<room>") && !deadline.hasExpired()) {
+                p.waitForReadyRead(100);
+                out += p.readAllStandardOutput();
+            }
+            const qsizetype colon = out.lastIndexOf(':', out.indexOf("<room>"));
+            return quint16(out.mid(colon + 1, out.indexOf('/', colon) - colon - 1).toUInt());
+        };
+        QProcess server;
+        const quint16 port = start(server, 0);
+        QVERIFY(port != 0);
+        const QUrl url(QStringLiteral("ws://127.0.0.1:%1/killed").arg(port));
+        LocalStore la(m_dir.filePath(QStringLiteral("a9.sqlite")));
+        LocalStore lb(m_dir.filePath(QStringLiteral("b9.sqlite")));
+        Session a(url, la.store, Client::Clock::system(), fastRetries());
+        Session b(url, lb.store, Client::Clock::system(), fastRetries());
+        QString error;
+        QVERIFY(a.open(&error) && b.open(&error));
+        QTRY_COMPARE_WITH_TIMEOUT(a.provider()->status(), Provider::Status::Synced, 5000);
+        insert(a, 0, QStringLiteral("confirmed "));
+        QTRY_COMPARE_WITH_TIMEOUT(a.provider()->unconfirmedChanges(), 0, 5000);
+        server.kill(); // SIGKILL
+        server.waitForFinished(5000);
+        QTRY_COMPARE_WITH_TIMEOUT(a.provider()->status(), Provider::Status::Connecting, 5000);
+        insert(a, 10, QStringLiteral("while-down "));
+        insert(b, 0, QStringLiteral("b-while-down "));
+        QProcess again;
+        QCOMPARE(start(again, port), port);
+        QTRY_COMPARE_WITH_TIMEOUT(a.provider()->unconfirmedChanges(), 0, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(b.provider()->unconfirmedChanges(), 0, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(text(a), text(b), 5000);
+        for (const char *part : {"confirmed ", "while-down ", "b-while-down "}) {
+            QVERIFY2(text(a).contains(QLatin1String(part)), qPrintable(text(a)));
+        }
+        a.close();
+        b.close();
+        again.terminate();
+        again.waitForFinished(5000);
     }
 
     void localStoreIsWrittenBeforeSending()

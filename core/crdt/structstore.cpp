@@ -302,10 +302,17 @@ std::string StructStore::checkIntegrity() const
                 }
             }
             // A map value longer than one unit (only hostile peers write those; Yjs accepts
-            // them) that was split keeps its live left part next to its right part, as in Yjs.
-            const bool splitPart = it->right && it->right->id.client == it->id.client
-                    && it->right->id.clock == it->endClock();
-            if (it->parentSub && it->right && !it->deleted() && !splitPart) {
+            // them) that was split keeps its live left part, as in Yjs, even when other items
+            // were later placed between the parts.
+            auto isSplitPart = [&] {
+                for (const Item *r = it->right; r; r = r->right) {
+                    if (r->id.client == it->id.client && r->id.clock == it->endClock()) {
+                        return true;
+                    }
+                }
+                return false;
+            };
+            if (it->parentSub && it->right && !it->deleted() && !isSplitPart()) {
                 return "overwritten map value is not deleted";
             }
         }

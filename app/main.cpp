@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/cli.h"
 #include "app/serve.h"
+#include "core/storage/sqliteroomstore.h"
 #include "core/version.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
+#include <QMessageBox>
+#include <QStandardPaths>
+#include <QUrl>
 
 #include <cstdio>
 #include <cstring>
@@ -72,13 +77,43 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     Tandem::App::addServeOptions(parser);
+    parser.addPositionalArgument(
+            QStringLiteral("room"),
+            QCoreApplication::translate("main", "A room to open, e.g. ws://host:1234/notes"),
+            QStringLiteral("[room]"));
+    parser.addOption({QStringLiteral("text"),
+                      QCoreApplication::translate("main",
+                                                  "Open the room's root text of this name "
+                                                  "(rooms of Yjs demos) instead of its notes."),
+                      QStringLiteral("name")});
     parser.process(*app);
 
     if (parser.isSet(QStringLiteral("serve"))) {
         return Tandem::App::runServer(parser);
     }
 
-    Tandem::Ui::MainWindow window;
+    // Every joined room is kept here, so it opens at once and works offline.
+    const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    QDir().mkpath(dataDir);
+    Tandem::Storage::SqliteRoomStore store(QDir(dataDir).filePath(QStringLiteral("rooms.sqlite")));
+    QString error;
+    if (!store.open(&error)) {
+        QMessageBox::critical(
+                nullptr, QCoreApplication::translate("main", "Tandem"),
+                QCoreApplication::translate("main", "Cannot open the local store: %1").arg(error));
+        return 1;
+    }
+    Tandem::Ui::MainWindow window(store);
     window.show();
+    // `tandem ws://host:port/room` opens that room directly.
+    for (const QString &arg : parser.positionalArguments()) {
+        const QUrl url(arg);
+        if (url.scheme() == QLatin1String("ws") || url.scheme() == QLatin1String("wss")) {
+            if (!window.openRoom(url, &error, parser.value(QStringLiteral("text")))) {
+                QMessageBox::warning(&window, QCoreApplication::translate("main", "Tandem"), error);
+            }
+            break;
+        }
+    }
     return app->exec();
 }

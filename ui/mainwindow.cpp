@@ -1,20 +1,648 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/mainwindow.h"
 
-#include <QPlainTextEdit>
+#include "core/client/notes.h"
+#include "core/client/session.h"
+#include "core/server/roomserver.h"
+#include "core/storage/sqliteroomstore.h"
+#include "ui/editorbinding.h"
+#include "ui/peoplelist.h"
+#include "ui/sharededitor.h"
+
+#include <QAccessible>
+#include <QApplication>
+#include <QClipboard>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QNetworkInterface>
+#include <QSaveFile>
+#include <QSettings>
+#include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
+#include <QTextBlock>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
 
 namespace Tandem::Ui {
 
-MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
+using Client::Provider;
+
+MainWindow::MainWindow(Storage::RoomStore &localStore, QWidget *parent)
+    : QMainWindow(parent), m_store(localStore)
 {
     setWindowTitle(tr("Tandem"));
-    auto *editor = new QPlainTextEdit(this);
-    editor->setPlaceholderText(tr("Start typing…"));
-    editor->setAccessibleName(tr("Note editor"));
-    setCentralWidget(editor);
-    statusBar()->showMessage(tr("Not connected"));
-    resize(900, 600);
+    QSettings settings;
+    m_identity = Client::Identity::load(settings);
+    buildUi();
+    buildMenus();
+    updateStatus();
+    resize(1100, 700);
+}
+
+MainWindow::~MainWindow()
+{
+    closeRoom();
+}
+
+void MainWindow::buildUi()
+{
+    auto *splitter = new QSplitter(this);
+
+    auto *left = new QWidget(splitter);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    m_filter = new QLineEdit(left);
+    m_filter->setPlaceholderText(tr("Filter notes"));
+    m_filter->setAccessibleName(tr("Filter notes"));
+    m_filter->setClearButtonEnabled(true);
+    m_notes = new QListWidget(left);
+    m_notes->setAccessibleName(tr("Notes"));
+    leftLayout->addWidget(m_filter);
+    leftLayout->addWidget(m_notes);
+    connect(m_filter, &QLineEdit::textChanged, this, &MainWindow::refreshNotes);
+    connect(m_notes, &QListWidget::currentItemChanged, this, [this](QListWidgetItem *item) {
+        if (item && item->data(Qt::UserRole).toString() != m_noteId) {
+            openNote(item->data(Qt::UserRole).toString());
+        }
+    });
+
+    auto *middle = new QWidget(splitter);
+    auto *middleLayout = new QVBoxLayout(middle);
+    middleLayout->setContentsMargins(0, 0, 0, 0);
+    m_editor = new SharedEditor(middle);
+    m_editor->setPlaceholderText(tr("Join a room and pick or create a note to start writing."));
+    m_editor->setReadOnly(true);
+    m_typing = new QLabel(middle);
+    m_typing->setAccessibleName(tr("Who is typing"));
+    m_typing->setMinimumHeight(m_typing->fontMetrics().height() + 4);
+    middleLayout->addWidget(m_editor);
+    middleLayout->addWidget(m_typing);
+
+    m_people = new QListView(splitter);
+    m_people->setAccessibleName(tr("People in this room"));
+    m_people->setItemDelegate(new PeopleDelegate(m_people));
+    m_people->setSelectionMode(QAbstractItemView::NoSelection);
+
+    splitter->addWidget(left);
+    splitter->addWidget(middle);
+    splitter->addWidget(m_people);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({220, 660, 220});
+    setCentralWidget(splitter);
+
+    m_connection = new QLabel(this);
+    m_connection->setAccessibleName(tr("Connection"));
+    m_unconfirmed = new QLabel(this);
+    m_unconfirmed->setAccessibleName(tr("Changes not yet on the server"));
+    m_rtt = new QLabel(this);
+    m_rtt->setAccessibleName(tr("Round-trip time"));
+    m_address = new QLabel(this);
+    m_address->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_address->setAccessibleName(tr("Room address"));
+    m_copyAddress = new QToolButton(this);
+    m_copyAddress->setText(tr("Copy"));
+    m_copyAddress->setToolTip(tr("Copy the room's address to share it"));
+    m_copyAddress->setAccessibleName(tr("Copy room address"));
+    connect(m_copyAddress, &QToolButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(m_address->text()); });
+    statusBar()->addWidget(m_connection, 1);
+    statusBar()->addWidget(m_unconfirmed);
+    statusBar()->addWidget(m_rtt);
+    statusBar()->addPermanentWidget(m_address);
+    statusBar()->addPermanentWidget(m_copyAddress);
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *room = menuBar()->addMenu(tr("&Room"));
+    room->addAction(tr("&Join a Room…"), QKeySequence::Open, this, &MainWindow::joinDialog);
+    room->addAction(tr("&Host a Room…"), this, &MainWindow::hostDialog);
+    room->addSeparator();
+    room->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
+
+    QMenu *note = menuBar()->addMenu(tr("&Note"));
+    note->addAction(tr("&New Note…"), QKeySequence::New, this, [this] {
+        if (!m_session) {
+            return;
+        }
+        bool ok = false;
+        const QString title = QInputDialog::getText(this, tr("New Note"), tr("Title:"),
+                                                    QLineEdit::Normal, QString(), &ok);
+        if (ok && !title.trimmed().isEmpty()) {
+            createNote(title.trimmed());
+        }
+    });
+    note->addAction(tr("&Rename…"), this, &MainWindow::renameCurrent);
+    note->addAction(tr("&Delete"), this, &MainWindow::deleteCurrent);
+    note->addSeparator();
+    note->addAction(tr("&Import…"), this, &MainWindow::importNote);
+    note->addAction(tr("&Export…"), this, &MainWindow::exportNote);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    m_undo = edit->addAction(tr("&Undo"), QKeySequence::Undo, this, [this] {
+        if (m_binding) {
+            m_binding->undo();
+        }
+    });
+    m_redo = edit->addAction(tr("&Redo"), QKeySequence::Redo, this, [this] {
+        if (m_binding) {
+            m_binding->redo();
+        }
+    });
+    m_undo->setEnabled(false);
+    m_redo->setEnabled(false);
+    edit->addSeparator();
+    edit->addAction(tr("&Find and Replace…"), QKeySequence::Replace, this,
+                    &MainWindow::findReplace);
+    edit->addAction(tr("Filter &Notes"), QKeySequence::Find, this,
+                    [this] { m_filter->setFocus(); });
+}
+
+void MainWindow::setIdentity(const Client::Identity &identity)
+{
+    m_identity = identity;
+    if (m_localPresence) {
+        m_localPresence->setIdentity(identity);
+    }
+}
+
+void MainWindow::closeRoom()
+{
+    m_binding.reset();
+    m_noteId.clear();
+    m_localPresence.reset();
+    m_presenceModel.reset();
+    m_people->setModel(nullptr);
+    if (m_session) {
+        m_session->doc().unsubscribe(m_afterTransactionSub);
+    }
+    m_notesModel.reset();
+    m_session.reset();
+    m_notes->clear();
+    m_editor->setRemoteCursors(nullptr, {});
+    m_editor->setPlainText(QString());
+    m_editor->setReadOnly(true);
+}
+
+bool MainWindow::openRoom(const QUrl &url, QString *error, const QString &plainText)
+{
+    closeRoom();
+    m_plainText = plainText;
+    auto session = std::make_unique<Client::Session>(url, m_store);
+    m_localPresence = std::make_unique<Client::LocalPresence>(session->awareness());
+    m_localPresence->setIdentity(m_identity);
+    if (!session->open(error)) {
+        m_localPresence.reset();
+        return false;
+    }
+    m_session = std::move(session);
+    m_notesModel = std::make_unique<Client::Notes>(m_session->doc());
+    m_presenceModel = std::make_unique<Client::PresenceModel>(m_session->awareness());
+    m_people->setModel(m_presenceModel.get());
+    connect(m_presenceModel.get(), &QAbstractItemModel::modelReset, this,
+            &MainWindow::refreshPeople);
+    Provider *provider = m_session->provider();
+    connect(provider, &Provider::statusChanged, this, &MainWindow::updateStatus);
+    connect(provider, &Provider::unconfirmedChangesChanged, this, &MainWindow::updateStatus);
+    connect(&m_session->transport(), &Client::Transport::roundTripMeasured, this,
+            &MainWindow::updateStatus);
+    connect(&m_session->transport(), &Client::Transport::retryScheduled, this,
+            &MainWindow::updateStatus);
+    m_afterTransactionSub = m_session->doc().onAfterTransaction(
+            [this](Crdt::Transaction &) { scheduleRefresh(); });
+    m_address->setText(url.toString());
+    setWindowTitle(tr("%1 – Tandem").arg(url.path().mid(1)));
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recent/rooms")).toStringList();
+    recent.removeAll(url.toString());
+    recent.prepend(url.toString());
+    settings.setValue(QStringLiteral("recent/rooms"), recent.mid(0, 10));
+    refreshNotes();
+    refreshPeople();
+    updateStatus();
+    return true;
+}
+
+bool MainWindow::hostRoom(quint16 port, const QString &room, QString *error)
+{
+    Server::ServerOptions options;
+    options.host = QHostAddress::Any; // teammates join over the network
+    options.port = port;
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
+            + QStringLiteral("/hosted");
+    QDir().mkpath(dir);
+    auto server = std::make_unique<Server::RoomServer>(
+            options,
+            std::make_unique<Storage::SqliteRoomStore>(dir + QStringLiteral("/rooms.sqlite")));
+    if (!server->listen(error)) {
+        return false;
+    }
+    const quint16 actualPort = quint16(server->url().port());
+    m_hosted = std::move(server);
+    return openRoom(QUrl(QStringLiteral("ws://127.0.0.1:%1/%2").arg(actualPort).arg(room)), error);
+}
+
+void MainWindow::scheduleRefresh()
+{
+    if (m_refreshScheduled) {
+        return;
+    }
+    m_refreshScheduled = true;
+    QTimer::singleShot(0, this, [this] {
+        m_refreshScheduled = false;
+        refreshNotes();
+        refreshPeople(); // cursors move with the text
+    });
+}
+
+void MainWindow::refreshNotes()
+{
+    if (!m_notesModel) {
+        return;
+    }
+    if (!m_plainText.isEmpty()) {
+        if (!m_binding) {
+            openNote(QString());
+        }
+        return;
+    }
+    const QString filter = m_filter->text().trimmed();
+    const auto notes = m_notesModel->list();
+    QSignalBlocker block(m_notes);
+    m_notes->clear();
+    bool currentExists = false;
+    for (const auto &note : notes) {
+        currentExists = currentExists || note.id == m_noteId;
+        if (!filter.isEmpty() && !note.title.contains(filter, Qt::CaseInsensitive)) {
+            continue;
+        }
+        auto *item = new QListWidgetItem(note.title.isEmpty() ? tr("(untitled)") : note.title,
+                                         m_notes);
+        item->setData(Qt::UserRole, note.id);
+        item->setToolTip(tr("Created by %1").arg(note.createdBy));
+        if (note.id == m_noteId) {
+            m_notes->setCurrentItem(item);
+        }
+    }
+    if (!m_noteId.isEmpty() && !currentExists) {
+        // Someone deleted the note that was open here.
+        m_binding.reset();
+        m_noteId.clear();
+        m_editor->setPlainText(QString());
+        m_editor->setReadOnly(true);
+        m_editor->setPlaceholderText(tr("This note was deleted."));
+    }
+    if (m_noteId.isEmpty() && !notes.empty() && !m_binding) {
+        openNote(notes.front().id);
+    }
+}
+
+bool MainWindow::openNote(const QString &id)
+{
+    if (!m_notesModel) {
+        return false;
+    }
+    Crdt::Text body;
+    if (!m_plainText.isEmpty()) {
+        body = m_session->doc().getText(m_plainText.toStdString());
+    } else {
+        const auto note = m_notesModel->find(id);
+        if (!note || !note->body.isValid()) {
+            return false;
+        }
+        body = note->body;
+    }
+    m_binding.reset();
+    m_noteId = id;
+    m_editor->setReadOnly(false);
+    m_binding = std::make_unique<EditorBinding>(m_session->doc(), body, m_editor);
+    connect(m_binding.get(), &EditorBinding::localEdit, this,
+            [this] { m_localPresence->noteTyping(); });
+    connect(m_binding.get(), &EditorBinding::undoAvailable, m_undo, &QAction::setEnabled);
+    connect(m_binding.get(), &EditorBinding::redoAvailable, m_redo, &QAction::setEnabled);
+    connect(m_editor, &QPlainTextEdit::cursorPositionChanged, m_binding.get(), [this] {
+        if (!m_binding) {
+            return;
+        }
+        const QTextCursor c = m_editor->textCursor();
+        m_localPresence->setCursor(m_binding->text(), uint64_t(c.anchor()), uint64_t(c.position()));
+        m_localPresence->noteActivity();
+    });
+    const QTextCursor c = m_editor->textCursor();
+    m_localPresence->setCursor(body, uint64_t(c.anchor()), uint64_t(c.position()));
+    if (m_plainText.isEmpty()) {
+        refreshNotes();
+    }
+    refreshPeople();
+    return true;
+}
+
+QString MainWindow::createNote(const QString &title)
+{
+    if (!m_notesModel) {
+        return {};
+    }
+    const QString id = m_notesModel->create(title, m_identity.name);
+    openNote(id);
+    m_editor->setFocus();
+    return id;
+}
+
+void MainWindow::refreshPeople()
+{
+    if (!m_presenceModel) {
+        m_typing->clear();
+        return;
+    }
+    QStringList typing, present;
+    for (const auto &person : m_presenceModel->people()) {
+        if (!person.local) {
+            present << person.name;
+            if (person.typing) {
+                typing << person.name;
+            }
+        }
+    }
+    m_typing->setText(typingSentence(typing));
+    m_editor->setRemoteCursors(&m_session->doc(), m_presenceModel->people());
+    // Joins and leaves are announced to screen readers (as a description change of the people
+    // list, which they read politely; Qt 6.4 has no announcement event), keystrokes are not.
+    QStringList news;
+    for (const QString &name : present) {
+        if (!m_announcedPeople.contains(name)) {
+            news << tr("%1 joined").arg(name);
+        }
+    }
+    for (const QString &name : std::as_const(m_announcedPeople)) {
+        if (!present.contains(name)) {
+            news << tr("%1 left").arg(name);
+        }
+    }
+    if (!news.isEmpty()) {
+        m_people->setAccessibleDescription(news.join(QStringLiteral(", ")));
+        QAccessibleEvent e(m_people, QAccessible::DescriptionChanged);
+        QAccessible::updateAccessibility(&e);
+    }
+    m_announcedPeople = present;
+}
+
+void MainWindow::updateStatus()
+{
+    if (!m_session) {
+        m_connection->setText(tr("Not in a room: Room ▸ Join a Room… or Host a Room…"));
+        m_unconfirmed->clear();
+        m_rtt->clear();
+        m_address->clear();
+        m_copyAddress->setEnabled(false);
+        return;
+    }
+    m_copyAddress->setEnabled(true);
+    const Provider *provider = m_session->provider();
+    const Client::Transport &transport = m_session->transport();
+    QString state;
+    switch (provider->status()) {
+    case Provider::Status::Disconnected:
+        state = tr("Disconnected: working offline");
+        break;
+    case Provider::Status::Connecting:
+        if (const auto at = transport.nextAttemptAt()) {
+            const qint64 inS
+                    = std::max<qint64>(1, (*at - Client::Clock::system().nowMs() + 999) / 1000);
+            state = tr("Offline (%1): working offline, retrying in %n s", nullptr, int(inS))
+                            .arg(transport.reason());
+        } else {
+            state = tr("Connecting…");
+        }
+        break;
+    case Provider::Status::Syncing:
+        state = tr("Syncing…");
+        break;
+    case Provider::Status::Synced:
+        state = tr("Connected");
+        break;
+    case Provider::Status::Offline:
+        state = tr("Refused by the server: %1. Your changes are kept on this computer.")
+                        .arg(transport.reason());
+        break;
+    }
+    m_connection->setText(state);
+    const int unconfirmed = provider->unconfirmedChanges();
+    m_unconfirmed->setText(
+            unconfirmed == 0 ? tr("All changes saved on the server")
+                             : tr("%n change(s) not yet on the server", nullptr, unconfirmed));
+    if (const auto rtt = transport.roundTripMs();
+        rtt && provider->status() == Provider::Status::Synced) {
+        m_rtt->setText(tr("%1 ms").arg(*rtt));
+    } else {
+        m_rtt->clear();
+    }
+}
+
+void MainWindow::joinDialog()
+{
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Join a Room"));
+    auto *form = new QFormLayout(&dialog);
+    QSettings settings;
+    auto *address = new QLineEdit(&dialog);
+    const QStringList recent = settings.value(QStringLiteral("recent/rooms")).toStringList();
+    address->setText(recent.value(0, QStringLiteral("ws://127.0.0.1:1234/notes")));
+    address->setAccessibleName(tr("Room address"));
+    auto *name = new QLineEdit(m_identity.name, &dialog);
+    name->setAccessibleName(tr("Your name"));
+    auto *color = new QListWidget(&dialog);
+    color->setAccessibleName(tr("Your colour"));
+    color->setFlow(QListView::LeftToRight);
+    color->setMaximumHeight(40);
+    for (const QString &c : Client::Identity::palette()) {
+        auto *item = new QListWidgetItem(color);
+        item->setData(Qt::DecorationRole, QColor(c));
+        item->setData(Qt::UserRole, c);
+        item->setData(Qt::AccessibleTextRole, c);
+        if (c == m_identity.color) {
+            color->setCurrentItem(item);
+        }
+    }
+    form->addRow(tr("&Room address:"), address);
+    form->addRow(tr("Your &name:"), name);
+    form->addRow(tr("Your &colour:"), color);
+    if (!recent.isEmpty()) {
+        form->addRow(new QLabel(tr("Recent: %1").arg(recent.mid(0, 3).join(QStringLiteral(", "))),
+                                &dialog));
+    }
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted) {
+        return;
+    }
+    Client::Identity identity = m_identity;
+    if (!name->text().trimmed().isEmpty()) {
+        identity.name = name->text().trimmed();
+    }
+    if (color->currentItem()) {
+        identity.color = color->currentItem()->data(Qt::UserRole).toString();
+    }
+    identity.save(settings);
+    setIdentity(identity);
+    QString error;
+    if (!openRoom(QUrl::fromUserInput(address->text().trimmed()), &error)) {
+        QMessageBox::warning(this, tr("Cannot open the room"), error);
+    }
+}
+
+void MainWindow::hostDialog()
+{
+    bool ok = false;
+    const int port
+            = QInputDialog::getInt(this, tr("Host a Room"), tr("Port for teammates to connect to:"),
+                                   1234, 1, 65535, 1, &ok);
+    if (!ok) {
+        return;
+    }
+    const QString room = QInputDialog::getText(this, tr("Host a Room"), tr("Room name:"),
+                                               QLineEdit::Normal, QStringLiteral("notes"), &ok);
+    if (!ok || room.trimmed().isEmpty()) {
+        return;
+    }
+    QString error;
+    if (!hostRoom(quint16(port), room.trimmed(), &error)) {
+        QMessageBox::warning(this, tr("Cannot host the room"), error);
+        return;
+    }
+    QStringList addresses;
+    for (const QHostAddress &a : QNetworkInterface::allAddresses()) {
+        if (!a.isLoopback() && a.protocol() == QAbstractSocket::IPv4Protocol) {
+            addresses << QStringLiteral("ws://%1:%2/%3")
+                                 .arg(a.toString())
+                                 .arg(port)
+                                 .arg(room.trimmed());
+        }
+    }
+    QMessageBox::information(this, tr("Room hosted"),
+                             tr("Teammates can join with:\n%1")
+                                     .arg(addresses.isEmpty() ? m_address->text()
+                                                              : addresses.join(QLatin1Char('\n'))));
+}
+
+void MainWindow::renameCurrent()
+{
+    if (!m_notesModel || m_noteId.isEmpty()) {
+        return;
+    }
+    const auto note = m_notesModel->find(m_noteId);
+    bool ok = false;
+    const QString title
+            = QInputDialog::getText(this, tr("Rename Note"), tr("Title:"), QLineEdit::Normal,
+                                    note ? note->title : QString(), &ok);
+    if (ok && !title.trimmed().isEmpty()) {
+        m_notesModel->rename(m_noteId, title.trimmed());
+    }
+}
+
+void MainWindow::deleteCurrent()
+{
+    if (!m_notesModel || m_noteId.isEmpty()) {
+        return;
+    }
+    const auto note = m_notesModel->find(m_noteId);
+    if (QMessageBox::question(
+                this, tr("Delete Note"),
+                tr("Delete “%1” for everyone in this room?").arg(note ? note->title : QString()))
+        == QMessageBox::Yes) {
+        m_notesModel->remove(m_noteId);
+    }
+}
+
+void MainWindow::importNote()
+{
+    if (!m_notesModel) {
+        return;
+    }
+    const QString path
+            = QFileDialog::getOpenFileName(this, tr("Import a Note"), QString(),
+                                           tr("Text and Markdown (*.txt *.md);;All files (*)"));
+    if (path.isEmpty()) {
+        return;
+    }
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        QMessageBox::warning(this, tr("Cannot import"), file.errorString());
+        return;
+    }
+    const QString id = m_notesModel->create(QFileInfo(path).completeBaseName(), m_identity.name,
+                                            QString::fromUtf8(file.readAll()));
+    openNote(id);
+}
+
+void MainWindow::exportNote()
+{
+    if (!m_binding) {
+        return;
+    }
+    const auto note = m_notesModel->find(m_noteId);
+    const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export the Note"), (note ? note->title : QString()) + QStringLiteral(".md"));
+    if (path.isEmpty()) {
+        return;
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)
+        || file.write(QString::fromStdU16String(m_binding->text().toString()).toUtf8()) < 0
+        || !file.commit()) {
+        QMessageBox::warning(this, tr("Cannot export"), file.errorString());
+    }
+}
+
+void MainWindow::findReplace()
+{
+    if (!m_binding) {
+        return;
+    }
+    bool ok = false;
+    const QString find
+            = QInputDialog::getText(this, tr("Find and Replace"), tr("Find:"), QLineEdit::Normal,
+                                    m_editor->textCursor().selectedText(), &ok);
+    if (!ok || find.isEmpty()) {
+        return;
+    }
+    const QString replace = QInputDialog::getText(this, tr("Find and Replace"),
+                                                  tr("Replace “%1” with:").arg(find),
+                                                  QLineEdit::Normal, QString(), &ok);
+    if (!ok) {
+        if (!m_editor->find(find)) {
+            m_editor->moveCursor(QTextCursor::Start);
+            m_editor->find(find);
+        }
+        return;
+    }
+    // One edit block: peers receive only the replaced words, and one undo step undoes it.
+    QTextCursor cursor(m_editor->document());
+    cursor.beginEditBlock();
+    int replaced = 0;
+    QTextCursor hit = m_editor->document()->find(find, 0);
+    while (!hit.isNull()) {
+        hit.insertText(replace);
+        ++replaced;
+        hit = m_editor->document()->find(find, hit.position());
+    }
+    cursor.endEditBlock();
+    statusBar()->showMessage(tr("Replaced %n occurrence(s)", nullptr, replaced), 4000);
 }
 
 } // namespace Tandem::Ui

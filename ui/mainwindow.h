@@ -1,18 +1,114 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "core/client/presence.h"
+
 #include <QMainWindow>
+#include <QUrl>
+
+#include <memory>
+#include <optional>
+
+class QLabel;
+class QLineEdit;
+class QListView;
+class QListWidget;
+class QToolButton;
+
+namespace Tandem::Client {
+class Session;
+class Notes;
+} // namespace Tandem::Client
+namespace Tandem::Server {
+class RoomServer;
+}
+namespace Tandem::Storage {
+class RoomStore;
+}
 
 namespace Tandem::Ui {
 
-/// The main window. For now a plain editor window; rooms, people and cursors follow.
+class EditorBinding;
+class SharedEditor;
+
+/// One room: its notes on the left, the shared editor in the middle with the typing line
+/// under it, the people on the right, and the connection in the status bar.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    explicit MainWindow(QWidget *parent = nullptr);
+    /// @p localStore keeps every joined room offline-first; it must outlive the window.
+    explicit MainWindow(Storage::RoomStore &localStore, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    void setIdentity(const Client::Identity &identity);
+    /// Joins @p url (ws://host:port/room). With @p plainText, the room is a Yjs demo's: its
+    /// root Text of that name is the one note (docs/ROOM-SCHEMA.md). False with @p error if
+    /// the local copy is unreadable.
+    bool openRoom(const QUrl &url, QString *error, const QString &plainText = {});
+    /// Starts a room server inside the app on @p port (0: any) and joins @p room on it.
+    bool hostRoom(quint16 port, const QString &room, QString *error);
+
+    /// Creates a note and opens it; returns its id.
+    QString createNote(const QString &title);
+    bool openNote(const QString &id);
+    QString currentNoteId() const { return m_noteId; }
+
+    // For tests and screenshots.
+    Client::Session *session() const { return m_session.get(); }
+    SharedEditor *editor() const { return m_editor; }
+    QListWidget *notesList() const { return m_notes; }
+    QListView *peopleView() const { return m_people; }
+    QLabel *typingLine() const { return m_typing; }
+    QLabel *connectionLabel() const { return m_connection; }
+    QLabel *unconfirmedLabel() const { return m_unconfirmed; }
+    Client::PresenceModel *presence() const { return m_presenceModel.get(); }
+    EditorBinding *binding() const { return m_binding.get(); }
+
+private:
+    void buildUi();
+    void buildMenus();
+    void closeRoom();
+    void refreshNotes();
+    void scheduleRefresh();
+    void refreshPeople();
+    void updateStatus();
+    void joinDialog();
+    void hostDialog();
+    void renameCurrent();
+    void deleteCurrent();
+    void importNote();
+    void exportNote();
+    void findReplace();
+
+    Storage::RoomStore &m_store;
+    Client::Identity m_identity;
+    std::unique_ptr<Server::RoomServer> m_hosted;
+    std::unique_ptr<Client::Session> m_session;
+    std::unique_ptr<Client::Notes> m_notesModel;
+    std::unique_ptr<Client::PresenceModel> m_presenceModel;
+    std::unique_ptr<Client::LocalPresence> m_localPresence;
+    std::unique_ptr<EditorBinding> m_binding;
+    QString m_noteId;
+    QString m_plainText; ///< plain mode: the bound root Text
+    bool m_refreshScheduled = false;
+    uint64_t m_afterTransactionSub = 0;
+    QStringList m_announcedPeople;
+
+    QListWidget *m_notes = nullptr;
+    QLineEdit *m_filter = nullptr;
+    SharedEditor *m_editor = nullptr;
+    QLabel *m_typing = nullptr;
+    QListView *m_people = nullptr;
+    QLabel *m_connection = nullptr;
+    QLabel *m_unconfirmed = nullptr;
+    QLabel *m_rtt = nullptr;
+    QLabel *m_address = nullptr;
+    QToolButton *m_copyAddress = nullptr;
+    QAction *m_undo = nullptr;
+    QAction *m_redo = nullptr;
 };
 
 } // namespace Tandem::Ui

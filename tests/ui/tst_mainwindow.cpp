@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Two main windows (offscreen) in one room of an in-process server, as two teammates: a note
+// created in one appears in the other, typing shows up there while the other caret stays put,
+// the people list, typing line and remote cursor appear and clear, undo touches only one's
+// own edits, the status bar tells when the server is gone, and a stock Yjs client from node
+// (y-websocket) co-edits with a window in plain mode.
+
+#include "core/client/notes.h"
+#include "core/client/session.h"
+#include "core/encoding/any.h"
+#include "core/server/roomserver.h"
+#include "core/storage/sqliteroomstore.h"
+#include "tests/support/nodescript.h"
+#include "ui/editorbinding.h"
+#include "ui/mainwindow.h"
+#include "ui/sharededitor.h"
+
+#include <QLabel>
+#include <QListView>
+#include <QListWidget>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Tandem;
+using Client::Provider;
+using Ui::MainWindow;
+
+namespace {
+
+struct Window
+{
+    Window(const QString &storePath, const QString &name, const QString &color) : store(storePath)
+    {
+        QString error;
+        ok = store.open(&error);
+        window = std::make_unique<MainWindow>(store);
+        window->setIdentity({name, color});
+        window->show();
+    }
+    QString text() const { return window->editor()->toPlainText(); }
+
+    Storage::SqliteRoomStore store;
+    std::unique_ptr<MainWindow> window;
+    bool ok = false;
+};
+
+} // namespace
+
+class tst_MainWindow : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true); // settings and data stay out of the user's
+        QVERIFY(m_dir.isValid());
+    }
+
+    void init()
+    {
+        Server::ServerOptions options;
+        options.host = QHostAddress::LocalHost;
+        options.port = 0;
+        m_server = std::make_unique<Server::RoomServer>(
+                options,
+                std::make_unique<Storage::SqliteRoomStore>(
+                        m_dir.filePath(QStringLiteral("server-%1.sqlite").arg(++m_round))));
+        QString error;
+        QVERIFY2(m_server->listen(&error), qPrintable(error));
+    }
+    void cleanup() { m_server.reset(); }
+
+    void twoPeopleEditANote()
+    {
+        Window ana(m_dir.filePath(QStringLiteral("ana1.sqlite")), QStringLiteral("Ana"),
+                   QStringLiteral("#30bced"));
+        Window bo(m_dir.filePath(QStringLiteral("bo1.sqlite")), QStringLiteral("Bo"),
+                  QStringLiteral("#ee6352"));
+        const QUrl url = QUrl(m_server->url().toString() + QStringLiteral("team"));
+        QString error;
+        QVERIFY(ana.window->openRoom(url, &error));
+        QVERIFY(bo.window->openRoom(url, &error));
+        QTRY_COMPARE_WITH_TIMEOUT(ana.window->session()->provider()->status(),
+                                  Provider::Status::Synced, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->session()->provider()->status(),
+                                  Provider::Status::Synced, 5000);
+        QCOMPARE(ana.window->connectionLabel()->text(), QStringLiteral("Connected"));
+
+        // A note made by Ana shows up in Bo's list and opens there.
+        const QString id = ana.window->createNote(QStringLiteral("Plan"));
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->notesList()->count(), 1, 5000);
+        QCOMPARE(bo.window->notesList()->item(0)->text(), QStringLiteral("Plan"));
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->currentNoteId(), id, 5000);
+
+        // Both are in the people list, each marked as "you" in their own window.
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->peopleView()->model()->rowCount(), 2, 5000);
+        QCOMPARE(bo.window->presence()->people().front().name, QStringLiteral("Bo"));
+        QVERIFY(bo.window->presence()->people().front().local);
+
+        // Ana types; Bo sees it, and Bo's caret stays on the same character.
+        QTest::keyClicks(ana.window->editor(), QStringLiteral("hello world"));
+        QTRY_COMPARE_WITH_TIMEOUT(bo.text(), QStringLiteral("hello world"), 5000);
+        QTextCursor c = bo.window->editor()->textCursor();
+        c.setPosition(6); // before "world"
+        bo.window->editor()->setTextCursor(c);
+        ana.window->editor()->moveCursor(QTextCursor::Start);
+        QTest::keyClicks(ana.window->editor(), QStringLiteral(">> "));
+        QTRY_COMPARE_WITH_TIMEOUT(bo.text(), QStringLiteral(">> hello world"), 5000);
+        QCOMPARE(bo.window->editor()->textCursor().position(), 9);
+
+        // The typing line names Ana while she types, and clears a second later.
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->typingLine()->text(), QStringLiteral("Ana is typing…"),
+                                  5000);
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->typingLine()->text(), QString(), 5000);
+
+        // Ana's caret (after ">> ") is drawn in Bo's editor, in her colour, where it is.
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->editor()->remoteCursors().size(), 1, 5000);
+        const auto remote = bo.window->editor()->remoteCursors().front();
+        QCOMPARE(remote.name, QStringLiteral("Ana"));
+        QCOMPARE(remote.color, QStringLiteral("#30bced"));
+        QCOMPARE(remote.head, 3);
+        QTextCursor at3(bo.window->editor()->document());
+        at3.setPosition(3);
+        QCOMPARE(bo.window->editor()->caretRect(remote), bo.window->editor()->cursorRect(at3));
+
+        // Undo in Ana's window removes Ana's edits only.
+        bo.window->editor()->moveCursor(QTextCursor::End);
+        QTest::keyClicks(bo.window->editor(), QStringLiteral("!"));
+        QTRY_COMPARE_WITH_TIMEOUT(ana.text(), QStringLiteral(">> hello world!"), 5000);
+        while (ana.window->binding()->undo()) { }
+        QCOMPARE(ana.text(), QStringLiteral("!"));
+        QTRY_COMPARE_WITH_TIMEOUT(bo.text(), QStringLiteral("!"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(ana.window->unconfirmedLabel()->text(),
+                                  QStringLiteral("All changes saved on the server"), 5000);
+
+        // The server goes away: the status bar says so and keeps the work local.
+        m_server.reset();
+        QTRY_VERIFY_WITH_TIMEOUT(
+                ana.window->connectionLabel()->text().contains(QStringLiteral("working offline")),
+                5000);
+        QTest::keyClicks(ana.window->editor(), QStringLiteral("offline"));
+        QTRY_VERIFY_WITH_TIMEOUT(ana.window->unconfirmedLabel()->text().contains(
+                                         QStringLiteral("not yet on the server")),
+                                 5000);
+        // Bo's window no longer shows Ana.
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->peopleView()->model()->rowCount(), 1, 5000);
+        QCOMPARE(bo.window->editor()->remoteCursors().size(), 0);
+    }
+
+    void deletedNoteClosesForEveryone()
+    {
+        Window ana(m_dir.filePath(QStringLiteral("ana2.sqlite")), QStringLiteral("Ana"),
+                   QStringLiteral("#30bced"));
+        Window bo(m_dir.filePath(QStringLiteral("bo2.sqlite")), QStringLiteral("Bo"),
+                  QStringLiteral("#ee6352"));
+        const QUrl url = QUrl(m_server->url().toString() + QStringLiteral("deleting"));
+        QString error;
+        QVERIFY(ana.window->openRoom(url, &error) && bo.window->openRoom(url, &error));
+        const QString id = ana.window->createNote(QStringLiteral("Old"));
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->currentNoteId(), id, 5000);
+        Client::Notes(ana.window->session()->doc()).remove(id);
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->notesList()->count(), 0, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(bo.window->currentNoteId().isEmpty(), 5000);
+        QVERIFY(bo.window->editor()->isReadOnly());
+    }
+
+    void yjsWebClientCoEdits()
+    {
+        // The server runs as its own process here: talking to node blocks this thread.
+        QProcess server;
+        server.start(QStringLiteral(TANDEM_BINARY),
+                     {QStringLiteral("--serve"), QStringLiteral("--port"), QStringLiteral("0"),
+                      QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("served"))});
+        QByteArray out;
+        QDeadlineTimer deadline(10000);
+        while (!out.contains("<room>") && !deadline.hasExpired()) {
+            server.waitForReadyRead(100);
+            out += server.readAllStandardOutput();
+        }
+        const qsizetype at = out.indexOf("ws://");
+        QVERIFY2(at >= 0, out.constData());
+        const std::string base = out.mid(at, out.indexOf("/<room>") - at).toStdString();
+
+        Testing::NodeScript yjs;
+        QString error;
+        QVERIFY2(yjs.start(QStringLiteral("ywsclient.mjs"),
+                           {QStringLiteral("yjs"), QStringLiteral("y-websocket"),
+                            QStringLiteral("ws")},
+                           &error),
+                 qPrintable(error));
+        using Encoding::Any;
+        auto ok = [](const Any &a) {
+            const Any *v = a.find("ok");
+            return v && v->type() == Any::Type::Bool && v->toBool();
+        };
+        QVERIFY(ok(yjs.exec(Any::object({{"cmd", Any("connect")},
+                                         {"url", Any(base)},
+                                         {"room", Any("demo")},
+                                         {"name", Any("Web")}}))));
+        QVERIFY(ok(yjs.exec(Any::object({{"cmd", Any("waitSynced")}}))));
+        QVERIFY(ok(yjs.exec(Any::object(
+                {{"cmd", Any("insert")}, {"index", Any(0)}, {"text", Any("from the web")}}))));
+
+        Window ana(m_dir.filePath(QStringLiteral("ana3.sqlite")), QStringLiteral("Ana"),
+                   QStringLiteral("#30bced"));
+        QVERIFY(ana.window->openRoom(QUrl(QString::fromStdString(base + "/demo")), &error,
+                                     QStringLiteral("text")));
+        QTRY_COMPARE_WITH_TIMEOUT(ana.text(), QStringLiteral("from the web"), 5000);
+        // The web client is in the people list (it has a user name).
+        QTRY_COMPARE_WITH_TIMEOUT(ana.window->peopleView()->model()->rowCount(), 2, 5000);
+        ana.window->editor()->moveCursor(QTextCursor::End);
+        QTest::keyClicks(ana.window->editor(), QStringLiteral(", and the desktop"));
+        QTest::qWait(200); // let the window's socket write before node is asked
+        const Any seen = yjs.exec(Any::object(
+                {{"cmd", Any("waitText")}, {"text", Any("from the web, and the desktop")}}));
+        QVERIFY2(ok(seen), seen.toJson().c_str());
+        ana.window.reset();
+        server.terminate();
+        server.waitForFinished(5000);
+    }
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<Server::RoomServer> m_server;
+    int m_round = 0;
+};
+
+QTEST_MAIN(tst_MainWindow)
+#include "tst_mainwindow.moc"

@@ -86,6 +86,16 @@ void MainWindow::buildUi()
     m_editor = new SharedEditor(middle);
     m_editor->setPlaceholderText(tr("Join a room and pick or create a note to start writing."));
     m_editor->setReadOnly(true);
+    connect(m_editor, &SharedEditor::undoRequested, this, [this] {
+        if (m_binding) {
+            m_binding->undo();
+        }
+    });
+    connect(m_editor, &SharedEditor::redoRequested, this, [this] {
+        if (m_binding) {
+            m_binding->redo();
+        }
+    });
     m_typing = new QLabel(middle);
     m_typing->setAccessibleName(tr("Who is typing"));
     m_typing->setMinimumHeight(m_typing->fontMetrics().height() + 4);

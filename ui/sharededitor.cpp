@@ -4,6 +4,7 @@
 #include "core/crdt/doc.h"
 #include "core/crdt/relativeposition.h"
 
+#include <QKeyEvent>
 #include <QPainter>
 #include <QTextBlock>
 
@@ -66,6 +67,21 @@ QRect SharedEditor::caretRect(const RemoteCursor &cursor) const
     QTextCursor c(document());
     c.setPosition(cursor.head);
     return cursorRect(c);
+}
+
+void SharedEditor::keyPressEvent(QKeyEvent *event)
+{
+    if (event == QKeySequence::Undo) {
+        Q_EMIT undoRequested();
+        event->accept();
+        return;
+    }
+    if (event == QKeySequence::Redo) {
+        Q_EMIT redoRequested();
+        event->accept();
+        return;
+    }
+    QPlainTextEdit::keyPressEvent(event);
 }
 
 void SharedEditor::paintEvent(QPaintEvent *event)

@@ -38,8 +38,15 @@ public:
     /// Where a remote caret is drawn, in viewport coordinates.
     QRect caretRect(const RemoteCursor &cursor) const;
 
+Q_SIGNALS:
+    /// The platform's undo or redo keys were pressed here. The document's own undo is off:
+    /// the shared undo (own edits only) answers them.
+    void undoRequested();
+    void redoRequested();
+
 protected:
     void paintEvent(QPaintEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
 
 private:
     void updateSelections();

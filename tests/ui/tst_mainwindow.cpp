@@ -129,6 +129,15 @@ private Q_SLOTS:
         bo.window->editor()->moveCursor(QTextCursor::End);
         QTest::keyClicks(bo.window->editor(), QStringLiteral("!"));
         QTRY_COMPARE_WITH_TIMEOUT(ana.text(), QStringLiteral(">> hello world!"), 5000);
+        // With the platform's undo keys in the editor (QPlainTextEdit would use its own
+        // document undo otherwise, which knows nothing of the other person).
+        for (int i = 0; i < 5 && ana.window->binding()->undoManager().canUndo(); ++i) {
+            QTest::keySequence(ana.window->editor(), QKeySequence::Undo);
+        }
+        QCOMPARE(ana.text(), QStringLiteral("!"));
+        QTest::keySequence(ana.window->editor(), QKeySequence::Redo);
+        QVERIFY2(ana.text().endsWith(QStringLiteral("!")) && ana.text().size() > 1,
+                 qPrintable(ana.text()));
         while (ana.window->binding()->undo()) { }
         QCOMPARE(ana.text(), QStringLiteral("!"));
         QTRY_COMPARE_WITH_TIMEOUT(bo.text(), QStringLiteral("!"), 5000);

@@ -37,6 +37,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "resources/icons.h"
+
 namespace Tandem::Ui {
 
 using Client::Provider;
@@ -45,6 +47,7 @@ MainWindow::MainWindow(Storage::RoomStore &localStore, QWidget *parent)
     : QMainWindow(parent), m_store(localStore)
 {
     setWindowTitle(tr("Tandem"));
+    setWindowIcon(Resources::icon(u"tandem"));
     QSettings settings;
     m_identity = Client::Identity::load(settings);
     buildUi();
@@ -64,7 +67,7 @@ void MainWindow::buildUi()
 
     auto *left = new QWidget(splitter);
     auto *leftLayout = new QVBoxLayout(left);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->setContentsMargins(6, 6, 0, 0);
     m_filter = new QLineEdit(left);
     m_filter->setPlaceholderText(tr("Filter notes"));
     m_filter->setAccessibleName(tr("Filter notes"));
@@ -82,7 +85,8 @@ void MainWindow::buildUi()
 
     auto *middle = new QWidget(splitter);
     auto *middleLayout = new QVBoxLayout(middle);
-    middleLayout->setContentsMargins(0, 0, 0, 0);
+    middleLayout->setContentsMargins(0, 6, 0, 0);
+    middleLayout->setSpacing(2);
     m_editor = new SharedEditor(middle);
     m_editor->setPlaceholderText(tr("Join a room and pick or create a note to start writing."));
     m_editor->setReadOnly(true);
@@ -125,6 +129,8 @@ void MainWindow::buildUi()
     m_address->setAccessibleName(tr("Room address"));
     m_copyAddress = new QToolButton(this);
     m_copyAddress->setText(tr("Copy"));
+    m_copyAddress->setIcon(Resources::icon(u"copy"));
+    m_copyAddress->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_copyAddress->setToolTip(tr("Copy the room's address to share it"));
     m_copyAddress->setAccessibleName(tr("Copy room address"));
     connect(m_copyAddress, &QToolButton::clicked, this,
@@ -139,47 +145,64 @@ void MainWindow::buildUi()
 void MainWindow::buildMenus()
 {
     QMenu *room = menuBar()->addMenu(tr("&Room"));
-    room->addAction(tr("&Join a Room…"), QKeySequence::Open, this, &MainWindow::joinDialog);
-    room->addAction(tr("&Host a Room…"), this, &MainWindow::hostDialog);
+    room->addAction(Resources::icon(u"room-join"), tr("&Join a Room…"), QKeySequence::Open, this,
+                    &MainWindow::joinDialog);
+    room->addAction(Resources::icon(u"room-host"), tr("&Host a Room…"), this,
+                    &MainWindow::hostDialog);
     room->addSeparator();
     room->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
 
     QMenu *note = menuBar()->addMenu(tr("&Note"));
-    note->addAction(tr("&New Note…"), QKeySequence::New, this, [this] {
-        if (!m_session) {
-            return;
-        }
-        bool ok = false;
-        const QString title = QInputDialog::getText(this, tr("New Note"), tr("Title:"),
-                                                    QLineEdit::Normal, QString(), &ok);
-        if (ok && !title.trimmed().isEmpty()) {
-            createNote(title.trimmed());
-        }
-    });
-    note->addAction(tr("&Rename…"), this, &MainWindow::renameCurrent);
-    note->addAction(tr("&Delete"), this, &MainWindow::deleteCurrent);
+    note->addAction(
+            Resources::icon(u"note-new"), tr("&New Note…"), QKeySequence::New, this, [this] {
+                if (!m_session) {
+                    return;
+                }
+                bool ok = false;
+                const QString title = QInputDialog::getText(this, tr("New Note"), tr("Title:"),
+                                                            QLineEdit::Normal, QString(), &ok);
+                if (ok && !title.trimmed().isEmpty()) {
+                    createNote(title.trimmed());
+                }
+            });
+    note->addAction(Resources::icon(u"note-rename"), tr("&Rename…"), this,
+                    &MainWindow::renameCurrent);
+    note->addAction(Resources::icon(u"note-delete"), tr("&Delete"), this,
+                    &MainWindow::deleteCurrent);
     note->addSeparator();
-    note->addAction(tr("&Import…"), this, &MainWindow::importNote);
-    note->addAction(tr("&Export…"), this, &MainWindow::exportNote);
+    note->addAction(Resources::icon(u"import"), tr("&Import…"), this, &MainWindow::importNote);
+    note->addAction(Resources::icon(u"export"), tr("&Export…"), this, &MainWindow::exportNote);
 
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
-    m_undo = edit->addAction(tr("&Undo"), QKeySequence::Undo, this, [this] {
-        if (m_binding) {
-            m_binding->undo();
-        }
-    });
-    m_redo = edit->addAction(tr("&Redo"), QKeySequence::Redo, this, [this] {
-        if (m_binding) {
-            m_binding->redo();
-        }
-    });
+    m_undo = edit->addAction(Resources::icon(u"undo"), tr("&Undo"), QKeySequence::Undo, this,
+                             [this] {
+                                 if (m_binding) {
+                                     m_binding->undo();
+                                 }
+                             });
+    m_redo = edit->addAction(Resources::icon(u"redo"), tr("&Redo"), QKeySequence::Redo, this,
+                             [this] {
+                                 if (m_binding) {
+                                     m_binding->redo();
+                                 }
+                             });
     m_undo->setEnabled(false);
     m_redo->setEnabled(false);
     edit->addSeparator();
-    edit->addAction(tr("&Find and Replace…"), QKeySequence::Replace, this,
-                    &MainWindow::findReplace);
+    edit->addAction(Resources::icon(u"find-replace"), tr("&Find and Replace…"),
+                    QKeySequence::Replace, this, &MainWindow::findReplace);
     edit->addAction(tr("Filter &Notes"), QKeySequence::Find, this,
                     [this] { m_filter->setFocus(); });
+
+    // Complete keyboard use: each pane is one shortcut away (Tab types a tab in the editor;
+    // Ctrl+Tab leaves it, as in every Qt text field).
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("Go to &Notes"), QKeySequence(Qt::CTRL | Qt::Key_1), this,
+                    [this] { m_notes->setFocus(); });
+    view->addAction(tr("Go to the &Editor"), QKeySequence(Qt::CTRL | Qt::Key_2), this,
+                    [this] { m_editor->setFocus(); });
+    view->addAction(tr("Go to &People"), QKeySequence(Qt::CTRL | Qt::Key_3), this,
+                    [this] { m_people->setFocus(); });
 }
 
 void MainWindow::setIdentity(const Client::Identity &identity)
@@ -432,8 +455,7 @@ void MainWindow::updateStatus()
         if (const auto at = transport.nextAttemptAt()) {
             const qint64 inS
                     = std::max<qint64>(1, (*at - Client::Clock::system().nowMs() + 999) / 1000);
-            state = tr("Offline (%1): working offline, retrying in %n s", nullptr, int(inS))
-                            .arg(transport.reason());
+            state = tr("Offline: working offline, retrying in %n s", nullptr, int(inS));
         } else {
             state = tr("Connecting…");
         }
@@ -450,6 +472,7 @@ void MainWindow::updateStatus()
         break;
     }
     m_connection->setText(state);
+    m_connection->setToolTip(transport.reason()); // the technical reason, for the curious
     const int unconfirmed = provider->unconfirmedChanges();
     m_unconfirmed->setText(
             unconfirmed == 0 ? tr("All changes saved on the server")

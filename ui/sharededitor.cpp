@@ -35,6 +35,7 @@ void SharedEditor::setRemoteCursors(Crdt::Doc *doc,
         c.name = person.name;
         c.color = person.color;
         c.activity = person.activity;
+        c.typing = person.typing;
         c.anchor = std::clamp(int(anchor->index), 0, length);
         c.head = std::clamp(int(head->index), 0, length);
         m_cursors.push_back(c);
@@ -102,10 +103,13 @@ void SharedEditor::paintEvent(QPaintEvent *event)
         if (!color.isValid()) {
             color = palette().color(QPalette::Highlight);
         }
-        // Idle or away: the label steps back, the caret stays visible.
-        const qreal labelOpacity = c.activity == Client::Activity::Active ? 1.0
-                : c.activity == Client::Activity::Idle                    ? 0.55
-                                                                          : 0.3;
+        // The label covers a little of the line above: full strength while its owner types,
+        // stepping back when they only sit there, and further when idle or away. The caret
+        // itself stays fully visible.
+        const qreal labelOpacity = c.typing              ? 0.95
+                : c.activity == Client::Activity::Active ? 0.7
+                : c.activity == Client::Activity::Idle   ? 0.4
+                                                         : 0.25;
         painter.fillRect(QRect(caret.left(), caret.top(), 2, caret.height()), color);
         const QString name = metrics.elidedText(c.name, Qt::ElideRight, 160);
         QRect label(caret.left(), caret.top() - metrics.height() - 2,
@@ -117,7 +121,10 @@ void SharedEditor::paintEvent(QPaintEvent *event)
         painter.setPen(Qt::NoPen);
         painter.setBrush(color);
         painter.drawRoundedRect(label, 3, 3);
-        painter.setPen(color.lightnessF() > 0.6 ? Qt::black : Qt::white);
+        // Black or white, whichever contrasts more (relative luminance, not HSL lightness).
+        const qreal luminance
+                = 0.2126 * color.redF() + 0.7152 * color.greenF() + 0.0722 * color.blueF();
+        painter.setPen(luminance > 0.4 ? Qt::black : Qt::white);
         painter.drawText(label, Qt::AlignCenter, name);
         painter.setOpacity(1.0);
     }

@@ -30,6 +30,7 @@ public:
         QString name;
         QString color;
         Client::Activity activity = Client::Activity::Active;
+        bool typing = false;
         int anchor = 0;
         int head = 0;
     };

@@ -267,6 +267,13 @@ QVariant PresenceModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
     case NameRole:
         return p.name;
+    case Qt::AccessibleTextRole: {
+        const QString status = p.typing        ? tr("typing")
+                : p.activity == Activity::Idle ? tr("idle")
+                : p.activity == Activity::Away ? tr("away")
+                                               : tr("active");
+        return p.local ? tr("%1 (you), %2").arg(p.name, status) : tr("%1, %2").arg(p.name, status);
+    }
     case ColorRole:
         return p.color;
     case ActivityRole:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/cli.h"
 #include "app/serve.h"
+#include "app/translations.h"
 #include "core/storage/sqliteroomstore.h"
 #include "core/version.h"
 #include "ui/mainwindow.h"
@@ -66,9 +67,10 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("tandem"));
     QCoreApplication::setOrganizationName(QStringLiteral("Tandem"));
     QCoreApplication::setApplicationVersion(Tandem::version());
+    Tandem::App::installTranslators(*app, Tandem::App::langArgument(QCoreApplication::arguments()));
 
     if (Tandem::App::isCliCommand(argc, argv)) {
-        return Tandem::App::runCli(QCoreApplication::arguments());
+        return Tandem::App::runCli(Tandem::App::withoutLangArgument(QCoreApplication::arguments()));
     }
 
     QCommandLineParser parser;
@@ -76,6 +78,7 @@ int main(int argc, char **argv)
             QCoreApplication::translate("main", "Real-time collaborative notes."));
     parser.addHelpOption();
     parser.addVersionOption();
+    parser.addOption(Tandem::App::langOption());
     Tandem::App::addServeOptions(parser);
     parser.addPositionalArgument(
             QStringLiteral("room"),

@@ -33,12 +33,13 @@ const char *const commands[] = {"cat", "export", "import"};
 
 QString tr(const char *text)
 {
-    return QCoreApplication::translate("cli", text);
+    return QCoreApplication::translate("Tandem::App", text); // the context lupdate gives it
 }
 
-/// Waits until @p done, a final refusal, or the deadline. Returns the exit code.
+/// Waits until @p done, a final refusal, or the deadline. Returns the exit code; on a timeout
+/// prints @p timeoutMessage.
 int waitFor(Client::Session &session, const std::function<bool()> &done, QDeadlineTimer deadline,
-            const QString &what)
+            const QString &timeoutMessage)
 {
     QTextStream err(stderr);
     QEventLoop loop;
@@ -57,13 +58,13 @@ int waitFor(Client::Session &session, const std::function<bool()> &done, QDeadli
         return Exit::Ok;
     }
     if (session.transport().state() == Client::Transport::State::Offline) {
-        err << "tandem: the server refused the connection: " << session.transport().reason()
+        err << tr("tandem: the server refused the connection: %1").arg(session.transport().reason())
             << Qt::endl;
         return Exit::Refused;
     }
     const QString reason = session.transport().reason();
-    err << "tandem: " << what << " " << session.url().toDisplayString() << " within the timeout"
-        << (reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(reason)) << Qt::endl;
+    err << timeoutMessage << (reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(reason))
+        << Qt::endl;
     return Exit::Unreachable;
 }
 
@@ -125,7 +126,7 @@ int runCli(const QStringList &arguments)
     bool ok = false;
     const int timeoutS = parser.value(QStringLiteral("timeout")).toInt(&ok);
     auto usage = [&](const QString &why) {
-        err << "tandem: " << why << " (see tandem " << command << " --help)" << Qt::endl;
+        err << tr("tandem: %1 (see tandem %2 --help)").arg(why, command) << Qt::endl;
         return Exit::Usage;
     };
     if (!url.isValid()
@@ -164,7 +165,8 @@ int runCli(const QStringList &arguments)
     int code = waitFor(
             session,
             [&] { return session.provider()->status() == Client::Provider::Status::Synced; },
-            deadline, tr("could not sync with"));
+            deadline,
+            tr("tandem: could not sync with %1 within the timeout").arg(url.toDisplayString()));
     if (code != Exit::Ok) {
         return code;
     }
@@ -192,7 +194,7 @@ int runCli(const QStringList &arguments)
         } else {
             const auto text = findText();
             if (!text) {
-                err << "tandem: no note titled \"" << title << "\" in " << url.toDisplayString()
+                err << tr("tandem: no note titled “%1” in %2").arg(title, url.toDisplayString())
                     << Qt::endl;
                 return Exit::NoSuchNote;
             }
@@ -206,7 +208,7 @@ int runCli(const QStringList &arguments)
         QSaveFile file(parser.value(QStringLiteral("output")));
         if (!file.open(QIODevice::WriteOnly) || file.write(content.toUtf8()) < 0
             || !file.commit()) {
-            err << "tandem: cannot write " << file.fileName() << ": " << file.errorString()
+            err << tr("tandem: cannot write %1: %2").arg(file.fileName(), file.errorString())
                 << Qt::endl;
             return Exit::Failure;
         }
@@ -216,14 +218,15 @@ int runCli(const QStringList &arguments)
     // import
     QFile file(positional.value(2));
     if (!file.open(QIODevice::ReadOnly)) {
-        err << "tandem: cannot read " << file.fileName() << ": " << file.errorString() << Qt::endl;
+        err << tr("tandem: cannot read %1: %2").arg(file.fileName(), file.errorString())
+            << Qt::endl;
         return Exit::Failure;
     }
     const QByteArray bytes = file.readAll();
     QStringDecoder utf8(QStringDecoder::Utf8);
     const QString content = utf8.decode(bytes);
     if (utf8.hasError()) {
-        err << "tandem: " << file.fileName() << " is not UTF-8 text" << Qt::endl;
+        err << tr("tandem: %1 is not UTF-8 text").arg(file.fileName()) << Qt::endl;
         return Exit::Failure;
     }
     if (plain) {
@@ -236,7 +239,8 @@ int runCli(const QStringList &arguments)
     }
     code = waitFor(
             session, [&] { return session.provider()->unconfirmedChanges() == 0; }, deadline,
-            tr("the server did not confirm the import to"));
+            tr("tandem: the server did not confirm the import to %1 within the timeout")
+                    .arg(url.toDisplayString()));
     session.close();
     return code;
 }

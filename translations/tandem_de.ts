@@ -64,12 +64,36 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <translation>export braucht --note TITLE (oder --text NAME) und -o FILE</translation>
     </message>
     <message>
-        <source>could not sync with</source>
-        <translation>keine Synchronisation mit</translation>
+        <source>tandem: the server refused the connection: %1</source>
+        <translation>tandem: Der Server hat die Verbindung abgelehnt: %1</translation>
     </message>
     <message>
-        <source>the server did not confirm the import to</source>
-        <translation>keine Bestätigung des Imports durch</translation>
+        <source>tandem: %1 (see tandem %2 --help)</source>
+        <translation>tandem: %1 (siehe tandem %2 --help)</translation>
+    </message>
+    <message>
+        <source>tandem: could not sync with %1 within the timeout</source>
+        <translation>tandem: Abgleich mit %1 innerhalb der Wartezeit nicht möglich</translation>
+    </message>
+    <message>
+        <source>tandem: no note titled “%1” in %2</source>
+        <translation>tandem: Keine Notiz mit dem Titel „%1“ in %2</translation>
+    </message>
+    <message>
+        <source>tandem: cannot write %1: %2</source>
+        <translation>tandem: %1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>tandem: cannot read %1: %2</source>
+        <translation>tandem: %1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>tandem: %1 is not UTF-8 text</source>
+        <translation>tandem: %1 ist kein UTF-8-Text</translation>
+    </message>
+    <message>
+        <source>tandem: the server did not confirm the import to %1 within the timeout</source>
+        <translation>tandem: Der Server hat den Import nach %1 nicht innerhalb der Wartezeit bestätigt</translation>
     </message>
 </context>
 <context>

@@ -64,12 +64,36 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <translation>export necesita --note TITLE (o --text NAME) y -o FILE</translation>
     </message>
     <message>
-        <source>could not sync with</source>
-        <translation>no se pudo sincronizar con</translation>
+        <source>tandem: the server refused the connection: %1</source>
+        <translation>tandem: el servidor rechazó la conexión: %1</translation>
     </message>
     <message>
-        <source>the server did not confirm the import to</source>
-        <translation>el servidor no confirmó la importación en</translation>
+        <source>tandem: %1 (see tandem %2 --help)</source>
+        <translation>tandem: %1 (consulta tandem %2 --help)</translation>
+    </message>
+    <message>
+        <source>tandem: could not sync with %1 within the timeout</source>
+        <translation>tandem: no se pudo sincronizar con %1 dentro del tiempo de espera</translation>
+    </message>
+    <message>
+        <source>tandem: no note titled “%1” in %2</source>
+        <translation>tandem: no hay ninguna nota titulada «%1» en %2</translation>
+    </message>
+    <message>
+        <source>tandem: cannot write %1: %2</source>
+        <translation>tandem: no se puede escribir %1: %2</translation>
+    </message>
+    <message>
+        <source>tandem: cannot read %1: %2</source>
+        <translation>tandem: no se puede leer %1: %2</translation>
+    </message>
+    <message>
+        <source>tandem: %1 is not UTF-8 text</source>
+        <translation>tandem: %1 no es texto UTF-8</translation>
+    </message>
+    <message>
+        <source>tandem: the server did not confirm the import to %1 within the timeout</source>
+        <translation>tandem: el servidor no confirmó la importación a %1 dentro del tiempo de espera</translation>
     </message>
 </context>
 <context>

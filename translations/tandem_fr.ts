@@ -64,12 +64,36 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <translation>export nécessite --note TITLE (ou --text NAME) et -o FILE</translation>
     </message>
     <message>
-        <source>could not sync with</source>
-        <translation>impossible de se synchroniser avec</translation>
+        <source>tandem: the server refused the connection: %1</source>
+        <translation>tandem&#xa0;: le serveur a refusé la connexion&#xa0;: %1</translation>
     </message>
     <message>
-        <source>the server did not confirm the import to</source>
-        <translation>le serveur n’a pas confirmé l’import vers</translation>
+        <source>tandem: %1 (see tandem %2 --help)</source>
+        <translation>tandem&#xa0;: %1 (voir tandem %2 --help)</translation>
+    </message>
+    <message>
+        <source>tandem: could not sync with %1 within the timeout</source>
+        <translation>tandem&#xa0;: impossible de se synchroniser avec %1 dans le délai imparti</translation>
+    </message>
+    <message>
+        <source>tandem: no note titled “%1” in %2</source>
+        <translation>tandem&#xa0;: aucune note intitulée «&#xa0;%1&#xa0;» dans %2</translation>
+    </message>
+    <message>
+        <source>tandem: cannot write %1: %2</source>
+        <translation>tandem&#xa0;: impossible d’écrire %1&#xa0;: %2</translation>
+    </message>
+    <message>
+        <source>tandem: cannot read %1: %2</source>
+        <translation>tandem&#xa0;: impossible de lire %1&#xa0;: %2</translation>
+    </message>
+    <message>
+        <source>tandem: %1 is not UTF-8 text</source>
+        <translation>tandem&#xa0;: %1 n’est pas un texte UTF-8</translation>
+    </message>
+    <message>
+        <source>tandem: the server did not confirm the import to %1 within the timeout</source>
+        <translation>tandem&#xa0;: le serveur n’a pas confirmé l’importation vers %1 dans le délai imparti</translation>
     </message>
 </context>
 <context>

@@ -85,6 +85,31 @@ void SharedEditor::keyPressEvent(QKeyEvent *event)
     QPlainTextEdit::keyPressEvent(event);
 }
 
+bool SharedEditor::event(QEvent *event)
+{
+    // Tab is text in a note; Ctrl+Tab and Ctrl+Shift+Tab leave the editor (keyboard users must
+    // never be trapped in it). Handled here: the text control would otherwise take them.
+    if (event->type() == QEvent::KeyPress) {
+        auto *key = static_cast<QKeyEvent *>(event);
+        if ((key->key() == Qt::Key_Tab || key->key() == Qt::Key_Backtab)
+            && (key->modifiers() & Qt::ControlModifier)) {
+            const bool back
+                    = key->key() == Qt::Key_Backtab || (key->modifiers() & Qt::ShiftModifier);
+            QWidget *next = back ? previousInFocusChain() : nextInFocusChain();
+            while (next && next != this
+                   && (!(next->focusPolicy() & Qt::TabFocus) || !next->isVisible()
+                       || !next->isEnabled())) {
+                next = back ? next->previousInFocusChain() : next->nextInFocusChain();
+            }
+            if (next && next != this) {
+                next->setFocus(back ? Qt::BacktabFocusReason : Qt::TabFocusReason);
+            }
+            return true;
+        }
+    }
+    return QPlainTextEdit::event(event);
+}
+
 void SharedEditor::paintEvent(QPaintEvent *event)
 {
     QPlainTextEdit::paintEvent(event);

@@ -175,6 +175,39 @@ private Q_SLOTS:
         QVERIFY(bo.window->editor()->isReadOnly());
     }
 
+    void keyboardOnly()
+    {
+        Window ana(m_dir.filePath(QStringLiteral("ana4.sqlite")), QStringLiteral("Ana"),
+                   QStringLiteral("#30bced"));
+        QString error;
+        QVERIFY(ana.window->openRoom(QUrl(m_server->url().toString() + QStringLiteral("keys")),
+                                     &error));
+        ana.window->createNote(QStringLiteral("Keys"));
+        ana.window->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(ana.window.get()));
+        QTRY_VERIFY(ana.window->editor()->hasFocus());
+        QTest::keyClick(ana.window->editor(), Qt::Key_Tab); // a tab is text in a note
+        QCOMPARE(ana.text(), QStringLiteral("\t"));
+        QTest::keyClick(ana.window.get(), Qt::Key_1, Qt::ControlModifier);
+        QTRY_VERIFY(ana.window->notesList()->hasFocus());
+        QTest::keyClick(ana.window.get(), Qt::Key_3, Qt::ControlModifier);
+        QTRY_VERIFY(ana.window->peopleView()->hasFocus());
+        QTest::keyClick(ana.window.get(), Qt::Key_2, Qt::ControlModifier);
+        QTRY_VERIFY(ana.window->editor()->hasFocus());
+        QTest::keyClick(ana.window->editor(), Qt::Key_Tab, Qt::ControlModifier); // leaves it
+        QTRY_VERIFY(!ana.window->editor()->hasFocus());
+        QCOMPARE(ana.text(), QStringLiteral("\t"));
+        // The people list reads as sentences to screen readers.
+        const QModelIndex you = ana.window->peopleView()->model()->index(0, 0);
+        QCOMPARE(you.data(Qt::AccessibleTextRole).toString(), QStringLiteral("Ana (you), typing"));
+        QTRY_COMPARE_WITH_TIMEOUT(ana.window->peopleView()
+                                          ->model()
+                                          ->index(0, 0)
+                                          .data(Qt::AccessibleTextRole)
+                                          .toString(),
+                                  QStringLiteral("Ana (you), active"), 3000);
+    }
+
     void yjsWebClientCoEdits()
     {
         // The server runs as its own process here: talking to node blocks this thread.

@@ -27,6 +27,11 @@ namespace Tandem::App {
 
 namespace {
 
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("Tandem::App", text); // the context lupdate gives it
+}
+
 #ifdef Q_OS_UNIX
 int g_signalPipe[2] = {-1, -1};
 
@@ -121,24 +126,25 @@ int runServer(const QCommandLineParser &parser)
     Server::ServerOptions options;
     bool ok = false;
     if (!options.host.setAddress(parser.value(QStringLiteral("host")))) {
-        err << "tandem: --host needs an IP address, got " << parser.value(QStringLiteral("host"))
+        err << tr("tandem: --host needs an IP address, got %1")
+                        .arg(parser.value(QStringLiteral("host")))
             << Qt::endl;
         return 2;
     }
     const uint port = parser.value(QStringLiteral("port")).toUInt(&ok);
     if (!ok || port > 65535) {
-        err << "tandem: --port needs a number from 0 to 65535" << Qt::endl;
+        err << tr("tandem: --port needs a number from 0 to 65535") << Qt::endl;
         return 2;
     }
     options.port = quint16(port);
     options.maxMessageBytes = parser.value(QStringLiteral("max-message-bytes")).toLongLong(&ok);
     if (!ok || options.maxMessageBytes < 1024) {
-        err << "tandem: --max-message-bytes needs a number of at least 1024" << Qt::endl;
+        err << tr("tandem: --max-message-bytes needs a number of at least 1024") << Qt::endl;
         return 2;
     }
     options.commitWindowMs = parser.value(QStringLiteral("batch-ms")).toInt(&ok);
     if (!ok || options.commitWindowMs < 0 || options.commitWindowMs > 1000) {
-        err << "tandem: --batch-ms needs a number from 0 to 1000" << Qt::endl;
+        err << tr("tandem: --batch-ms needs a number from 0 to 1000") << Qt::endl;
         return 2;
     }
     QString dataDir = parser.value(QStringLiteral("data-dir"));
@@ -147,7 +153,7 @@ int runServer(const QCommandLineParser &parser)
                 + QStringLiteral("/server");
     }
     if (!QDir().mkpath(dataDir)) {
-        err << "tandem: cannot create the data directory " << dataDir << Qt::endl;
+        err << tr("tandem: cannot create the data directory %1").arg(dataDir) << Qt::endl;
         return 1;
     }
     auto store = std::make_unique<Storage::SqliteRoomStore>(

@@ -95,6 +95,33 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <source>tandem: the server did not confirm the import to %1 within the timeout</source>
         <translation>tandem: Der Server hat den Import nach %1 nicht innerhalb der Wartezeit bestätigt</translation>
     </message>
+    <message>
+        <source>tandem: --host needs an IP address, got %1</source>
+        <translation>tandem: --host braucht eine IP-Adresse, erhalten: %1</translation>
+    </message>
+    <message>
+        <source>tandem: --port needs a number from 0 to 65535</source>
+        <translation>tandem: --port braucht eine Zahl von 0 bis 65535</translation>
+    </message>
+    <message>
+        <source>tandem: --max-message-bytes needs a number of at least 1024</source>
+        <translation>tandem: --max-message-bytes braucht eine Zahl von mindestens 1024</translation>
+    </message>
+    <message>
+        <source>tandem: --batch-ms needs a number from 0 to 1000</source>
+        <translation>tandem: --batch-ms braucht eine Zahl von 0 bis 1000</translation>
+    </message>
+    <message>
+        <source>tandem: cannot create the data directory %1</source>
+        <translation>tandem: Das Datenverzeichnis %1 kann nicht angelegt werden</translation>
+    </message>
+</context>
+<context>
+    <name>Tandem::Client::Identity</name>
+    <message>
+        <source>Guest</source>
+        <translation>Gast</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Client::PresenceModel</name>
@@ -143,6 +170,13 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
     <message>
         <source>the server closed the connection (code %1)</source>
         <translation>der Server hat die Verbindung geschlossen (Code %1)</translation>
+    </message>
+</context>
+<context>
+    <name>Tandem::Server::RoomServer</name>
+    <message>
+        <source>cannot listen on %1:%2: %3</source>
+        <translation>kann nicht auf %1:%2 lauschen: %3</translation>
     </message>
 </context>
 <context>

@@ -95,6 +95,33 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <source>tandem: the server did not confirm the import to %1 within the timeout</source>
         <translation>tandem: el servidor no confirmó la importación a %1 dentro del tiempo de espera</translation>
     </message>
+    <message>
+        <source>tandem: --host needs an IP address, got %1</source>
+        <translation>tandem: --host necesita una dirección IP; se recibió %1</translation>
+    </message>
+    <message>
+        <source>tandem: --port needs a number from 0 to 65535</source>
+        <translation>tandem: --port necesita un número de 0 a 65535</translation>
+    </message>
+    <message>
+        <source>tandem: --max-message-bytes needs a number of at least 1024</source>
+        <translation>tandem: --max-message-bytes necesita un número de al menos 1024</translation>
+    </message>
+    <message>
+        <source>tandem: --batch-ms needs a number from 0 to 1000</source>
+        <translation>tandem: --batch-ms necesita un número de 0 a 1000</translation>
+    </message>
+    <message>
+        <source>tandem: cannot create the data directory %1</source>
+        <translation>tandem: no se puede crear el directorio de datos %1</translation>
+    </message>
+</context>
+<context>
+    <name>Tandem::Client::Identity</name>
+    <message>
+        <source>Guest</source>
+        <translation>Invitado</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Client::PresenceModel</name>
@@ -143,6 +170,13 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
     <message>
         <source>the server closed the connection (code %1)</source>
         <translation>el servidor cerró la conexión (código %1)</translation>
+    </message>
+</context>
+<context>
+    <name>Tandem::Server::RoomServer</name>
+    <message>
+        <source>cannot listen on %1:%2: %3</source>
+        <translation>no se puede escuchar en %1:%2: %3</translation>
     </message>
 </context>
 <context>

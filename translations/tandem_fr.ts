@@ -95,6 +95,33 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <source>tandem: the server did not confirm the import to %1 within the timeout</source>
         <translation>tandem&#xa0;: le serveur n’a pas confirmé l’importation vers %1 dans le délai imparti</translation>
     </message>
+    <message>
+        <source>tandem: --host needs an IP address, got %1</source>
+        <translation>tandem&#xa0;: --host attend une adresse IP, reçu&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>tandem: --port needs a number from 0 to 65535</source>
+        <translation>tandem&#xa0;: --port attend un nombre de 0 à 65535</translation>
+    </message>
+    <message>
+        <source>tandem: --max-message-bytes needs a number of at least 1024</source>
+        <translation>tandem&#xa0;: --max-message-bytes attend un nombre d’au moins 1024</translation>
+    </message>
+    <message>
+        <source>tandem: --batch-ms needs a number from 0 to 1000</source>
+        <translation>tandem&#xa0;: --batch-ms attend un nombre de 0 à 1000</translation>
+    </message>
+    <message>
+        <source>tandem: cannot create the data directory %1</source>
+        <translation>tandem&#xa0;: impossible de créer le dossier de données %1</translation>
+    </message>
+</context>
+<context>
+    <name>Tandem::Client::Identity</name>
+    <message>
+        <source>Guest</source>
+        <translation>Invité</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Client::PresenceModel</name>
@@ -143,6 +170,13 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
     <message>
         <source>the server closed the connection (code %1)</source>
         <translation>le serveur a fermé la connexion (code %1)</translation>
+    </message>
+</context>
+<context>
+    <name>Tandem::Server::RoomServer</name>
+    <message>
+        <source>cannot listen on %1:%2: %3</source>
+        <translation>impossible d’écouter sur %1:%2&#xa0;: %3</translation>
     </message>
 </context>
 <context>

@@ -4,6 +4,7 @@
 #include "core/crdt/text.h"
 #include "core/encoding/json.h"
 
+#include <QCoreApplication>
 #include <QRandomGenerator>
 #include <QSettings>
 
@@ -37,7 +38,7 @@ Identity Identity::load(QSettings &settings)
     if (id.name.trimmed().isEmpty()) {
         id.name = qEnvironmentVariable("USER", qEnvironmentVariable("USERNAME"));
         if (id.name.isEmpty()) {
-            id.name = QStringLiteral("Guest");
+            id.name = QCoreApplication::translate("Tandem::Client::Identity", "Guest");
         }
         changed = true;
     }

@@ -70,7 +70,7 @@ bool RoomServer::listen(QString *error)
         return false;
     }
     if (!m_tcp->listen(m_options.host, m_options.port)) {
-        *error = QStringLiteral("cannot listen on %1:%2: %3")
+        *error = tr("cannot listen on %1:%2: %3")
                          .arg(m_options.host.toString())
                          .arg(m_options.port)
                          .arg(m_tcp->errorString());

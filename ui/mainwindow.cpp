@@ -226,6 +226,7 @@ void MainWindow::closeRoom()
     m_notesModel.reset();
     m_session.reset();
     m_notes->clear();
+    m_shownNotes.clear();
     m_editor->setRemoteCursors(nullptr, {});
     m_editor->setPlainText(QString());
     m_editor->setReadOnly(true);
@@ -315,6 +316,16 @@ void MainWindow::refreshNotes()
     }
     const QString filter = m_filter->text().trimmed();
     const auto notes = m_notesModel->list();
+    // Every keystroke in the room lands here: rebuild the list only when what it shows changed,
+    // so that someone moving through it with the keyboard is not thrown back.
+    QStringList shown {filter, m_noteId};
+    for (const auto &note : notes) {
+        shown << note.id << note.title;
+    }
+    if (shown == m_shownNotes) {
+        return;
+    }
+    m_shownNotes = shown;
     QSignalBlocker block(m_notes);
     m_notes->clear();
     bool currentExists = false;

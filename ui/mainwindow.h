@@ -96,6 +96,7 @@ private:
     bool m_refreshScheduled = false;
     uint64_t m_afterTransactionSub = 0;
     QStringList m_announcedPeople;
+    QStringList m_shownNotes; ///< what the notes list shows (filter, current note, ids, titles)
 
     QListWidget *m_notes = nullptr;
     QLineEdit *m_filter = nullptr;

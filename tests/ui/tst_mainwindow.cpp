@@ -99,9 +99,12 @@ private Q_SLOTS:
         QCOMPARE(bo.window->presence()->people().front().name, QStringLiteral("Bo"));
         QVERIFY(bo.window->presence()->people().front().local);
 
-        // Ana types; Bo sees it, and Bo's caret stays on the same character.
+        // Ana types; Bo sees it, and Bo's caret stays on the same character. Bo's notes list
+        // is left alone meanwhile (not rebuilt under someone moving through it).
+        const QListWidgetItem *listed = bo.window->notesList()->item(0);
         QTest::keyClicks(ana.window->editor(), QStringLiteral("hello world"));
         QTRY_COMPARE_WITH_TIMEOUT(bo.text(), QStringLiteral("hello world"), 5000);
+        QCOMPARE(bo.window->notesList()->item(0), listed);
         QTextCursor c = bo.window->editor()->textCursor();
         c.setPosition(6); // before "world"
         bo.window->editor()->setTextCursor(c);

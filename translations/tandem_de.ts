@@ -354,7 +354,7 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <translation>Alle Änderungen auf dem Server gespeichert</translation>
     </message>
     <message numerus="yes">
-        <source>%n change(s) not yet on the server</source>
+        <source>Changes not yet on the server: %n</source>
         <translation>
             <numerusform>%n Änderung noch nicht auf dem Server</numerusform>
             <numerusform>%n Änderungen noch nicht auf dem Server</numerusform>
@@ -467,7 +467,7 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <translation>„%1“ ersetzen durch:</translation>
     </message>
     <message numerus="yes">
-        <source>Replaced %n occurrence(s)</source>
+        <source>Occurrences replaced: %n</source>
         <translation>
             <numerusform>%n Vorkommen ersetzt</numerusform>
             <numerusform>%n Vorkommen ersetzt</numerusform>

@@ -354,7 +354,7 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <translation>Todos los cambios guardados en el servidor</translation>
     </message>
     <message numerus="yes">
-        <source>%n change(s) not yet on the server</source>
+        <source>Changes not yet on the server: %n</source>
         <translation>
             <numerusform>%n cambio aún no está en el servidor</numerusform>
             <numerusform>%n cambios aún no están en el servidor</numerusform>
@@ -467,7 +467,7 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <translation>Reemplazar «%1» por:</translation>
     </message>
     <message numerus="yes">
-        <source>Replaced %n occurrence(s)</source>
+        <source>Occurrences replaced: %n</source>
         <translation>
             <numerusform>%n coincidencia reemplazada</numerusform>
             <numerusform>%n coincidencias reemplazadas</numerusform>

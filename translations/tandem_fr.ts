@@ -354,7 +354,7 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <translation>Toutes les modifications sont enregistrées sur le serveur</translation>
     </message>
     <message numerus="yes">
-        <source>%n change(s) not yet on the server</source>
+        <source>Changes not yet on the server: %n</source>
         <translation>
             <numerusform>%n modification pas encore sur le serveur</numerusform>
             <numerusform>%n modifications pas encore sur le serveur</numerusform>
@@ -467,7 +467,7 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <translation>Remplacer «&#xa0;%1&#xa0;» par&#xa0;:</translation>
     </message>
     <message numerus="yes">
-        <source>Replaced %n occurrence(s)</source>
+        <source>Occurrences replaced: %n</source>
         <translation>
             <numerusform>%n occurrence remplacée</numerusform>
             <numerusform>%n occurrences remplacées</numerusform>

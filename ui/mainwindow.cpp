@@ -487,7 +487,7 @@ void MainWindow::updateStatus()
     const int unconfirmed = provider->unconfirmedChanges();
     m_unconfirmed->setText(
             unconfirmed == 0 ? tr("All changes saved on the server")
-                             : tr("%n change(s) not yet on the server", nullptr, unconfirmed));
+                             : tr("Changes not yet on the server: %n", nullptr, unconfirmed));
     if (const auto rtt = transport.roundTripMs();
         rtt && provider->status() == Provider::Status::Synced) {
         m_rtt->setText(tr("%1 ms").arg(*rtt));
@@ -686,7 +686,7 @@ void MainWindow::findReplace()
         hit = m_editor->document()->find(find, hit.position());
     }
     cursor.endEditBlock();
-    statusBar()->showMessage(tr("Replaced %n occurrence(s)", nullptr, replaced), 4000);
+    statusBar()->showMessage(tr("Occurrences replaced: %n", nullptr, replaced), 4000);
 }
 
 } // namespace Tandem::Ui

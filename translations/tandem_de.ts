@@ -180,6 +180,64 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
     </message>
 </context>
 <context>
+    <name>Tandem::Ui::FindBar</name>
+    <message>
+        <source>Find and replace</source>
+        <translation>Suchen und Ersetzen</translation>
+    </message>
+    <message>
+        <source>Find in this note</source>
+        <translation>In dieser Notiz suchen</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>Suchen</translation>
+    </message>
+    <message>
+        <source>&amp;Previous</source>
+        <translation>&amp;Vorheriges</translation>
+    </message>
+    <message>
+        <source>Ne&amp;xt</source>
+        <translation>&amp;Nächstes</translation>
+    </message>
+    <message>
+        <source>Close (Esc)</source>
+        <translation>Schließen (Esc)</translation>
+    </message>
+    <message>
+        <source>Close find and replace</source>
+        <translation>Suchen und Ersetzen schließen</translation>
+    </message>
+    <message>
+        <source>Replace with</source>
+        <translation>Ersetzen durch</translation>
+    </message>
+    <message>
+        <source>&amp;Replace</source>
+        <translation>&amp;Ersetzen</translation>
+    </message>
+    <message>
+        <source>Replace &amp;All</source>
+        <translation>&amp;Alle ersetzen</translation>
+    </message>
+    <message>
+        <source>Wrapped around</source>
+        <translation>Am Anfang fortgesetzt</translation>
+    </message>
+    <message>
+        <source>Not found</source>
+        <translation>Nicht gefunden</translation>
+    </message>
+    <message numerus="yes">
+        <source>Replaced: %n</source>
+        <translation>
+            <numerusform>Ersetzt: %n</numerusform>
+            <numerusform>Ersetzt: %n</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Tandem::Ui::MainWindow</name>
     <message>
         <source>Tandem</source>
@@ -455,25 +513,6 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <translation>Export nicht möglich</translation>
     </message>
     <message>
-        <source>Find and Replace</source>
-        <translation>Suchen und Ersetzen</translation>
-    </message>
-    <message>
-        <source>Find:</source>
-        <translation>Suchen:</translation>
-    </message>
-    <message>
-        <source>Replace “%1” with:</source>
-        <translation>„%1“ ersetzen durch:</translation>
-    </message>
-    <message numerus="yes">
-        <source>Occurrences replaced: %n</source>
-        <translation>
-            <numerusform>%n Vorkommen ersetzt</numerusform>
-            <numerusform>%n Vorkommen ersetzt</numerusform>
-        </translation>
-    </message>
-    <message>
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
@@ -495,6 +534,10 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
             <numerusform>Offline: Es wird offline gearbeitet, neuer Versuch in %n s</numerusform>
             <numerusform>Offline: Es wird offline gearbeitet, neuer Versuch in %n s</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>F&amp;ind…</source>
+        <translation>Su&amp;chen…</translation>
     </message>
 </context>
 <context>

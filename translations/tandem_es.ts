@@ -180,6 +180,64 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
     </message>
 </context>
 <context>
+    <name>Tandem::Ui::FindBar</name>
+    <message>
+        <source>Find and replace</source>
+        <translation>Buscar y reemplazar</translation>
+    </message>
+    <message>
+        <source>Find in this note</source>
+        <translation>Buscar en esta nota</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>Buscar</translation>
+    </message>
+    <message>
+        <source>&amp;Previous</source>
+        <translation>&amp;Anterior</translation>
+    </message>
+    <message>
+        <source>Ne&amp;xt</source>
+        <translation>&amp;Siguiente</translation>
+    </message>
+    <message>
+        <source>Close (Esc)</source>
+        <translation>Cerrar (Esc)</translation>
+    </message>
+    <message>
+        <source>Close find and replace</source>
+        <translation>Cerrar buscar y reemplazar</translation>
+    </message>
+    <message>
+        <source>Replace with</source>
+        <translation>Reemplazar por</translation>
+    </message>
+    <message>
+        <source>&amp;Replace</source>
+        <translation>&amp;Reemplazar</translation>
+    </message>
+    <message>
+        <source>Replace &amp;All</source>
+        <translation>Reemplazar &amp;todo</translation>
+    </message>
+    <message>
+        <source>Wrapped around</source>
+        <translation>Búsqueda reiniciada desde el principio</translation>
+    </message>
+    <message>
+        <source>Not found</source>
+        <translation>No encontrado</translation>
+    </message>
+    <message numerus="yes">
+        <source>Replaced: %n</source>
+        <translation>
+            <numerusform>Reemplazo: %n</numerusform>
+            <numerusform>Reemplazos: %n</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Tandem::Ui::MainWindow</name>
     <message>
         <source>Tandem</source>
@@ -455,25 +513,6 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <translation>No se puede exportar</translation>
     </message>
     <message>
-        <source>Find and Replace</source>
-        <translation>Buscar y reemplazar</translation>
-    </message>
-    <message>
-        <source>Find:</source>
-        <translation>Buscar:</translation>
-    </message>
-    <message>
-        <source>Replace “%1” with:</source>
-        <translation>Reemplazar «%1» por:</translation>
-    </message>
-    <message numerus="yes">
-        <source>Occurrences replaced: %n</source>
-        <translation>
-            <numerusform>%n coincidencia reemplazada</numerusform>
-            <numerusform>%n coincidencias reemplazadas</numerusform>
-        </translation>
-    </message>
-    <message>
         <source>&amp;View</source>
         <translation>&amp;Ver</translation>
     </message>
@@ -495,6 +534,10 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
             <numerusform>Sin conexión: trabajando sin conexión, nuevo intento en %n s</numerusform>
             <numerusform>Sin conexión: trabajando sin conexión, nuevo intento en %n s</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>F&amp;ind…</source>
+        <translation>B&amp;uscar…</translation>
     </message>
 </context>
 <context>

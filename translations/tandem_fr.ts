@@ -180,6 +180,64 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
     </message>
 </context>
 <context>
+    <name>Tandem::Ui::FindBar</name>
+    <message>
+        <source>Find and replace</source>
+        <translation>Rechercher et remplacer</translation>
+    </message>
+    <message>
+        <source>Find in this note</source>
+        <translation>Rechercher dans cette note</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>Rechercher</translation>
+    </message>
+    <message>
+        <source>&amp;Previous</source>
+        <translation>&amp;Précédent</translation>
+    </message>
+    <message>
+        <source>Ne&amp;xt</source>
+        <translation>&amp;Suivant</translation>
+    </message>
+    <message>
+        <source>Close (Esc)</source>
+        <translation>Fermer (Échap)</translation>
+    </message>
+    <message>
+        <source>Close find and replace</source>
+        <translation>Fermer la recherche</translation>
+    </message>
+    <message>
+        <source>Replace with</source>
+        <translation>Remplacer par</translation>
+    </message>
+    <message>
+        <source>&amp;Replace</source>
+        <translation>&amp;Remplacer</translation>
+    </message>
+    <message>
+        <source>Replace &amp;All</source>
+        <translation>Remplacer &amp;tout</translation>
+    </message>
+    <message>
+        <source>Wrapped around</source>
+        <translation>Recherche reprise au début</translation>
+    </message>
+    <message>
+        <source>Not found</source>
+        <translation>Introuvable</translation>
+    </message>
+    <message numerus="yes">
+        <source>Replaced: %n</source>
+        <translation>
+            <numerusform>Remplacement&#xa0;: %n</numerusform>
+            <numerusform>Remplacements&#xa0;: %n</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Tandem::Ui::MainWindow</name>
     <message>
         <source>Tandem</source>
@@ -455,25 +513,6 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <translation>Impossible d’exporter</translation>
     </message>
     <message>
-        <source>Find and Replace</source>
-        <translation>Rechercher et remplacer</translation>
-    </message>
-    <message>
-        <source>Find:</source>
-        <translation>Rechercher&#xa0;:</translation>
-    </message>
-    <message>
-        <source>Replace “%1” with:</source>
-        <translation>Remplacer «&#xa0;%1&#xa0;» par&#xa0;:</translation>
-    </message>
-    <message numerus="yes">
-        <source>Occurrences replaced: %n</source>
-        <translation>
-            <numerusform>%n occurrence remplacée</numerusform>
-            <numerusform>%n occurrences remplacées</numerusform>
-        </translation>
-    </message>
-    <message>
         <source>&amp;View</source>
         <translation>&amp;Affichage</translation>
     </message>
@@ -495,6 +534,10 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
             <numerusform>Hors ligne&#xa0;: travail hors ligne, nouvelle tentative dans %n s</numerusform>
             <numerusform>Hors ligne&#xa0;: travail hors ligne, nouvelle tentative dans %n s</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>F&amp;ind…</source>
+        <translation>Rec&amp;hercher…</translation>
     </message>
 </context>
 <context>

@@ -111,6 +111,20 @@ void EditorBinding::applyRemote(const Crdt::Delta &delta)
     QScrollBar *scroll = m_editor->verticalScrollBar();
     const int scrollBefore = scroll->value();
 
+    // The local caret and selection never get pushed by someone else's text: an insertion right
+    // at the caret goes after it (Qt would move the caret past it).
+    const QTextCursor local = m_editor->textCursor();
+    int anchor = local.anchor();
+    int head = local.position();
+    auto mapInsert = [](int &x, int at, int length) {
+        if (x > at) {
+            x += length;
+        }
+    };
+    auto mapDelete = [](int &x, int at, int length) {
+        x = x >= at + length ? x - length : std::min(x, at);
+    };
+
     m_applyingRemote = true;
     QTextCursor cursor(document);
     cursor.beginEditBlock();
@@ -128,6 +142,8 @@ void EditorBinding::applyRemote(const Crdt::Delta &delta)
             cursor.setPosition(position);
             cursor.insertText(text);
             m_shadow.insert(position, text);
+            mapInsert(anchor, position, int(text.size()));
+            mapInsert(head, position, int(text.size()));
             position += int(text.size());
             break;
         }
@@ -136,11 +152,25 @@ void EditorBinding::applyRemote(const Crdt::Delta &delta)
             cursor.setPosition(position + int(op.length), QTextCursor::KeepAnchor);
             cursor.removeSelectedText();
             m_shadow.remove(position, int(op.length));
+            mapDelete(anchor, position, int(op.length));
+            mapDelete(head, position, int(op.length));
             break;
         }
     }
     cursor.endEditBlock();
     m_applyingRemote = false;
+
+    const QTextCursor moved = m_editor->textCursor();
+    if (moved.anchor() != anchor || moved.position() != head) {
+        QScrollBar *horizontal = m_editor->horizontalScrollBar();
+        const int x = horizontal->value(), y = scroll->value();
+        QTextCursor fixed = moved;
+        fixed.setPosition(anchor);
+        fixed.setPosition(head, QTextCursor::KeepAnchor);
+        m_editor->setTextCursor(fixed);
+        horizontal->setValue(x); // setting the caret must not scroll the view
+        scroll->setValue(y);
+    }
 
     if (top.position() != topBefore && scrollBefore > 0) {
         // Lines came or went above the view: scroll so the same text stays on top.

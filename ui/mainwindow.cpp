@@ -6,6 +6,7 @@
 #include "core/server/roomserver.h"
 #include "core/storage/sqliteroomstore.h"
 #include "ui/editorbinding.h"
+#include "ui/findbar.h"
 #include "ui/peoplelist.h"
 #include "ui/sharededitor.h"
 
@@ -104,6 +105,8 @@ void MainWindow::buildUi()
     m_typing->setAccessibleName(tr("Who is typing"));
     m_typing->setMinimumHeight(m_typing->fontMetrics().height() + 4);
     middleLayout->addWidget(m_editor);
+    m_findBar = new FindBar(m_editor, middle);
+    middleLayout->addWidget(m_findBar);
     middleLayout->addWidget(m_typing);
 
     m_people = new QListView(splitter);
@@ -190,8 +193,17 @@ void MainWindow::buildMenus()
     m_redo->setEnabled(false);
     edit->addSeparator();
     edit->addAction(Resources::icon(u"find-replace"), tr("&Find and Replace…"),
-                    QKeySequence::Replace, this, &MainWindow::findReplace);
-    edit->addAction(tr("Filter &Notes"), QKeySequence::Find, this,
+                    QKeySequence::Replace, this, [this] {
+                        if (m_binding) {
+                            m_findBar->open(true);
+                        }
+                    });
+    edit->addAction(tr("F&ind…"), QKeySequence::Find, this, [this] {
+        if (m_binding) {
+            m_findBar->open(false);
+        }
+    });
+    edit->addAction(tr("Filter &Notes"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F), this,
                     [this] { m_filter->setFocus(); });
 
     // Complete keyboard use: each pane is one shortcut away (Tab types a tab in the editor;
@@ -485,9 +497,9 @@ void MainWindow::updateStatus()
     m_connection->setText(state);
     m_connection->setToolTip(transport.reason()); // the technical reason, for the curious
     const int unconfirmed = provider->unconfirmedChanges();
-    m_unconfirmed->setText(
-            unconfirmed == 0 ? tr("All changes saved on the server")
-                             : tr("Changes not yet on the server: %n", nullptr, unconfirmed));
+    m_unconfirmed->setText(unconfirmed == 0
+                                   ? tr("All changes saved on the server")
+                                   : tr("Changes not yet on the server: %n", nullptr, unconfirmed));
     if (const auto rtt = transport.roundTripMs();
         rtt && provider->status() == Provider::Status::Synced) {
         m_rtt->setText(tr("%1 ms").arg(*rtt));
@@ -651,42 +663,6 @@ void MainWindow::exportNote()
         || !file.commit()) {
         QMessageBox::warning(this, tr("Cannot export"), file.errorString());
     }
-}
-
-void MainWindow::findReplace()
-{
-    if (!m_binding) {
-        return;
-    }
-    bool ok = false;
-    const QString find
-            = QInputDialog::getText(this, tr("Find and Replace"), tr("Find:"), QLineEdit::Normal,
-                                    m_editor->textCursor().selectedText(), &ok);
-    if (!ok || find.isEmpty()) {
-        return;
-    }
-    const QString replace = QInputDialog::getText(this, tr("Find and Replace"),
-                                                  tr("Replace “%1” with:").arg(find),
-                                                  QLineEdit::Normal, QString(), &ok);
-    if (!ok) {
-        if (!m_editor->find(find)) {
-            m_editor->moveCursor(QTextCursor::Start);
-            m_editor->find(find);
-        }
-        return;
-    }
-    // One edit block: peers receive only the replaced words, and one undo step undoes it.
-    QTextCursor cursor(m_editor->document());
-    cursor.beginEditBlock();
-    int replaced = 0;
-    QTextCursor hit = m_editor->document()->find(find, 0);
-    while (!hit.isNull()) {
-        hit.insertText(replace);
-        ++replaced;
-        hit = m_editor->document()->find(find, hit.position());
-    }
-    cursor.endEditBlock();
-    statusBar()->showMessage(tr("Occurrences replaced: %n", nullptr, replaced), 4000);
 }
 
 } // namespace Tandem::Ui

@@ -29,6 +29,7 @@ class RoomStore;
 namespace Tandem::Ui {
 
 class EditorBinding;
+class FindBar;
 class SharedEditor;
 
 /// One room: its notes on the left, the shared editor in the middle with the typing line
@@ -66,6 +67,7 @@ public:
     QLabel *unconfirmedLabel() const { return m_unconfirmed; }
     Client::PresenceModel *presence() const { return m_presenceModel.get(); }
     EditorBinding *binding() const { return m_binding.get(); }
+    FindBar *findBar() const { return m_findBar; }
 
 private:
     void buildUi();
@@ -81,7 +83,6 @@ private:
     void deleteCurrent();
     void importNote();
     void exportNote();
-    void findReplace();
 
     Storage::RoomStore &m_store;
     Client::Identity m_identity;
@@ -101,6 +102,7 @@ private:
     QListWidget *m_notes = nullptr;
     QLineEdit *m_filter = nullptr;
     SharedEditor *m_editor = nullptr;
+    FindBar *m_findBar = nullptr;
     QLabel *m_typing = nullptr;
     QListView *m_people = nullptr;
     QLabel *m_connection = nullptr;

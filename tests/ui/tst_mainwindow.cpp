@@ -12,10 +12,12 @@
 #include "core/storage/sqliteroomstore.h"
 #include "tests/support/nodescript.h"
 #include "ui/editorbinding.h"
+#include "ui/findbar.h"
 #include "ui/mainwindow.h"
 #include "ui/sharededitor.h"
 
 #include <QLabel>
+#include <QLineEdit>
 #include <QListView>
 #include <QListWidget>
 #include <QProcess>
@@ -176,6 +178,42 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(bo.window->notesList()->count(), 0, 5000);
         QTRY_VERIFY_WITH_TIMEOUT(bo.window->currentNoteId().isEmpty(), 5000);
         QVERIFY(bo.window->editor()->isReadOnly());
+    }
+
+    void findAndReplaceAll()
+    {
+        Window ana(m_dir.filePath(QStringLiteral("ana5.sqlite")), QStringLiteral("Ana"),
+                   QStringLiteral("#30bced"));
+        Window bo(m_dir.filePath(QStringLiteral("bo5.sqlite")), QStringLiteral("Bo"),
+                  QStringLiteral("#ee6352"));
+        const QUrl url = QUrl(m_server->url().toString() + QStringLiteral("replace"));
+        QString error;
+        QVERIFY(ana.window->openRoom(url, &error) && bo.window->openRoom(url, &error));
+        ana.window->createNote(QStringLiteral("R"));
+        QTest::keyClicks(ana.window->editor(), QStringLiteral("one two one three one"));
+        QTRY_COMPARE_WITH_TIMEOUT(bo.text(), QStringLiteral("one two one three one"), 5000);
+        QTextCursor c = bo.window->editor()->textCursor();
+        c.setPosition(8); // Bo sits before the second "one"
+        bo.window->editor()->setTextCursor(c);
+
+        ana.window->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(ana.window.get()));
+        QTest::keySequence(ana.window.get(), QKeySequence::Replace);
+        QTRY_VERIFY(ana.window->findBar()->isVisible());
+        QVERIFY(ana.window->findBar()->replaceField()->isVisible());
+        ana.window->findBar()->findField()->setText(QStringLiteral("one"));
+        ana.window->findBar()->replaceField()->setText(QStringLiteral("1"));
+        ana.window->binding()->undoManager().stopCapturing(); // typing and replacing: 2 steps
+        QCOMPARE(ana.window->findBar()->replaceAll(), 3);
+        QTRY_COMPARE_WITH_TIMEOUT(bo.text(), QStringLiteral("1 two 1 three 1"), 5000);
+        QCOMPARE(bo.window->editor()->textCursor().position(), 6); // still before the second
+        // One undo step takes the whole replacement back.
+        QVERIFY(ana.window->binding()->undo());
+        QTRY_COMPARE_WITH_TIMEOUT(bo.text(), QStringLiteral("one two one three one"), 5000);
+        // Find wraps around and says so; Escape closes the bar.
+        QVERIFY(ana.window->findBar()->findNext());
+        QTest::keyClick(ana.window->findBar(), Qt::Key_Escape);
+        QVERIFY(!ana.window->findBar()->isVisible());
     }
 
     void keyboardOnly()

@@ -447,10 +447,6 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <translation>Ihre &amp;Farbe:</translation>
     </message>
     <message>
-        <source>Recent: %1</source>
-        <translation>Zuletzt verwendet: %1</translation>
-    </message>
-    <message>
         <source>Cannot open the room</source>
         <translation>Der Raum kann nicht geöffnet werden</translation>
     </message>

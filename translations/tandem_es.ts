@@ -447,10 +447,6 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <translation>Tu co&amp;lor:</translation>
     </message>
     <message>
-        <source>Recent: %1</source>
-        <translation>Recientes: %1</translation>
-    </message>
-    <message>
         <source>Cannot open the room</source>
         <translation>No se puede abrir la sala</translation>
     </message>

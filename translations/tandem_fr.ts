@@ -447,10 +447,6 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <translation>Votre &amp;couleur&#xa0;:</translation>
     </message>
     <message>
-        <source>Recent: %1</source>
-        <translation>Récents&#xa0;: %1</translation>
-    </message>
-    <message>
         <source>Cannot open the room</source>
         <translation>Impossible d’ouvrir le salon</translation>
     </message>

@@ -13,6 +13,7 @@
 #include <QAccessible>
 #include <QApplication>
 #include <QClipboard>
+#include <QComboBox>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -514,9 +515,14 @@ void MainWindow::joinDialog()
     dialog.setWindowTitle(tr("Join a Room"));
     auto *form = new QFormLayout(&dialog);
     QSettings settings;
-    auto *address = new QLineEdit(&dialog);
+    // The address, with the rooms joined before one keystroke away.
+    auto *address = new QComboBox(&dialog);
+    address->setEditable(true);
+    address->setInsertPolicy(QComboBox::NoInsert);
+    address->setMinimumContentsLength(36);
     const QStringList recent = settings.value(QStringLiteral("recent/rooms")).toStringList();
-    address->setText(recent.value(0, QStringLiteral("ws://127.0.0.1:1234/notes")));
+    address->addItems(recent);
+    address->setCurrentText(recent.value(0, QStringLiteral("ws://127.0.0.1:1234/notes")));
     address->setAccessibleName(tr("Room address"));
     auto *name = new QLineEdit(m_identity.name, &dialog);
     name->setAccessibleName(tr("Your name"));
@@ -536,10 +542,6 @@ void MainWindow::joinDialog()
     form->addRow(tr("&Room address:"), address);
     form->addRow(tr("Your &name:"), name);
     form->addRow(tr("Your &colour:"), color);
-    if (!recent.isEmpty()) {
-        form->addRow(new QLabel(tr("Recent: %1").arg(recent.mid(0, 3).join(QStringLiteral(", "))),
-                                &dialog));
-    }
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
     form->addRow(buttons);
     connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
@@ -557,7 +559,7 @@ void MainWindow::joinDialog()
     identity.save(settings);
     setIdentity(identity);
     QString error;
-    if (!openRoom(QUrl::fromUserInput(address->text().trimmed()), &error)) {
+    if (!openRoom(QUrl::fromUserInput(address->currentText().trimmed()), &error)) {
         QMessageBox::warning(this, tr("Cannot open the room"), error);
     }
 }

@@ -180,6 +180,23 @@ private Q_SLOTS:
         QVERIFY(bo.window->editor()->isReadOnly());
     }
 
+    void hostARoomFromTheApp()
+    {
+        // "Host a Room…": a server inside the app, which a teammate's window joins.
+        Window host(m_dir.filePath(QStringLiteral("host6.sqlite")), QStringLiteral("Ana"),
+                    QStringLiteral("#30bced"));
+        QString error;
+        QVERIFY2(host.window->hostRoom(0, QStringLiteral("hosted"), &error), qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(host.window->session()->provider()->status(),
+                                  Provider::Status::Synced, 5000);
+        host.window->createNote(QStringLiteral("Agenda"));
+        Window guest(m_dir.filePath(QStringLiteral("guest6.sqlite")), QStringLiteral("Bo"),
+                     QStringLiteral("#ee6352"));
+        QVERIFY(guest.window->openRoom(host.window->session()->url(), &error));
+        QTRY_COMPARE_WITH_TIMEOUT(guest.window->notesList()->count(), 1, 5000);
+        QCOMPARE(guest.window->notesList()->item(0)->text(), QStringLiteral("Agenda"));
+    }
+
     void findAndReplaceAll()
     {
         Window ana(m_dir.filePath(QStringLiteral("ana5.sqlite")), QStringLiteral("Ana"),

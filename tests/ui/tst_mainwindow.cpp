@@ -58,6 +58,8 @@ private Q_SLOTS:
     {
         QStandardPaths::setTestModeEnabled(true); // settings and data stay out of the user's
         QVERIFY(m_dir.isValid());
+        // ... and out of earlier runs': test mode still writes under $HOME/.qttest.
+        qputenv("HOME", QFile::encodeName(m_dir.path()));
     }
 
     void init()

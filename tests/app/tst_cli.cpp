@@ -4,11 +4,13 @@
 // unreachable server, an unknown note, a refused (oversized) import and usage errors.
 
 #include "app/cli.h"
+#include "tests/support/serveprocess.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
+using namespace Tandem;
 using namespace Tandem::App;
 
 namespace {
@@ -45,17 +47,8 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        m_url = startServer(m_server, QStringLiteral("srv"), {});
+        m_url = m_server.start(m_dir.filePath(QStringLiteral("srv"))).toString();
         QVERIFY(!m_url.isEmpty());
-    }
-    void cleanupTestCase()
-    {
-        for (QProcess *p : {&m_server, &m_small}) {
-            if (p->state() != QProcess::NotRunning) {
-                p->terminate();
-                p->waitForFinished(5000);
-            }
-        }
     }
 
     void importCatExport()
@@ -125,8 +118,9 @@ private Q_SLOTS:
     void refusedImportSaysWhy()
     {
         const QString url
-                = startServer(m_small, QStringLiteral("small"),
-                              {QStringLiteral("--max-message-bytes"), QStringLiteral("1024")});
+                = m_small.start(m_dir.filePath(QStringLiteral("small")), 0,
+                                {QStringLiteral("--max-message-bytes"), QStringLiteral("1024")})
+                          .toString();
         QVERIFY(!url.isEmpty());
         const QString file = m_dir.filePath(QStringLiteral("big.txt"));
         QFile f(file);
@@ -139,29 +133,9 @@ private Q_SLOTS:
     }
 
 private:
-    QString startServer(QProcess &p, const QString &dir, const QStringList &extra)
-    {
-        p.setProcessChannelMode(QProcess::SeparateChannels);
-        p.start(QStringLiteral(TANDEM_BINARY),
-                QStringList {QStringLiteral("--serve"), QStringLiteral("--port"),
-                             QStringLiteral("0"), QStringLiteral("--data-dir"), m_dir.filePath(dir)}
-                        + extra);
-        if (!p.waitForStarted(10000)) {
-            return {};
-        }
-        QByteArray out;
-        QDeadlineTimer deadline(10000);
-        while (!out.contains("<room>") && !deadline.hasExpired()) {
-            p.waitForReadyRead(100);
-            out += p.readAllStandardOutput();
-        }
-        const qsizetype at = out.indexOf("ws://");
-        const qsizetype end = out.indexOf("<room>");
-        return at >= 0 && end > at ? QString::fromLatin1(out.mid(at, end - at)) : QString();
-    }
-
     QTemporaryDir m_dir;
-    QProcess m_server, m_small;
+    Testing::ServeProcess m_server {QStringLiteral(TANDEM_BINARY)};
+    Testing::ServeProcess m_small {QStringLiteral(TANDEM_BINARY)};
     QString m_url;
 };
 

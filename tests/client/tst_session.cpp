@@ -11,6 +11,7 @@
 #include "core/server/roomserver.h"
 #include "core/storage/sqliteroomstore.h"
 #include "tests/support/faultproxy.h"
+#include "tests/support/serveprocess.h"
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
@@ -246,22 +247,9 @@ private Q_SLOTS:
         // The real `tandem --serve` process, killed with SIGKILL mid-session and started again
         // on the same data: the clients come back by themselves and nothing is lost.
         QTemporaryDir data;
-        auto start = [&](QProcess &p, quint16 port) {
-            p.start(QStringLiteral(TANDEM_BINARY),
-                    {QStringLiteral("--serve"), QStringLiteral("--port"), QString::number(port),
-                     QStringLiteral("--data-dir"), data.path()});
-            QByteArray out;
-            QDeadlineTimer deadline(10000);
-            while (!out.contains("<room>") && !deadline.hasExpired()) {
-                p.waitForReadyRead(100);
-                out += p.readAllStandardOutput();
-            }
-            const qsizetype colon = out.lastIndexOf(':', out.indexOf("<room>"));
-            return quint16(out.mid(colon + 1, out.indexOf('/', colon) - colon - 1).toUInt());
-        };
-        QProcess server;
-        const quint16 port = start(server, 0);
-        QVERIFY(port != 0);
+        Testing::ServeProcess server(QStringLiteral(TANDEM_BINARY));
+        QVERIFY(!server.start(data.path()).isEmpty());
+        const quint16 port = server.port();
         const QUrl url(QStringLiteral("ws://127.0.0.1:%1/killed").arg(port));
         LocalStore la(m_dir.filePath(QStringLiteral("a9.sqlite")));
         LocalStore lb(m_dir.filePath(QStringLiteral("b9.sqlite")));
@@ -273,12 +261,11 @@ private Q_SLOTS:
         insert(a, 0, QStringLiteral("confirmed "));
         QTRY_COMPARE_WITH_TIMEOUT(a.provider()->unconfirmedChanges(), 0, 5000);
         server.kill(); // SIGKILL
-        server.waitForFinished(5000);
         QTRY_COMPARE_WITH_TIMEOUT(a.provider()->status(), Provider::Status::Connecting, 5000);
         insert(a, 10, QStringLiteral("while-down "));
         insert(b, 0, QStringLiteral("b-while-down "));
-        QProcess again;
-        QCOMPARE(start(again, port), port);
+        Testing::ServeProcess again(QStringLiteral(TANDEM_BINARY));
+        QVERIFY(!again.start(data.path(), port).isEmpty());
         QTRY_COMPARE_WITH_TIMEOUT(a.provider()->unconfirmedChanges(), 0, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(b.provider()->unconfirmedChanges(), 0, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(text(a), text(b), 5000);
@@ -288,7 +275,6 @@ private Q_SLOTS:
         a.close();
         b.close();
         again.terminate();
-        again.waitForFinished(5000);
     }
 
     void localStoreIsWrittenBeforeSending()

@@ -11,6 +11,7 @@
 #include "core/server/roomserver.h"
 #include "core/storage/sqliteroomstore.h"
 #include "tests/support/nodescript.h"
+#include "tests/support/serveprocess.h"
 #include "ui/editorbinding.h"
 #include "ui/findbar.h"
 #include "ui/mainwindow.h"
@@ -271,19 +272,10 @@ private Q_SLOTS:
     void yjsWebClientCoEdits()
     {
         // The server runs as its own process here: talking to node blocks this thread.
-        QProcess server;
-        server.start(QStringLiteral(TANDEM_BINARY),
-                     {QStringLiteral("--serve"), QStringLiteral("--port"), QStringLiteral("0"),
-                      QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("served"))});
-        QByteArray out;
-        QDeadlineTimer deadline(10000);
-        while (!out.contains("<room>") && !deadline.hasExpired()) {
-            server.waitForReadyRead(100);
-            out += server.readAllStandardOutput();
-        }
-        const qsizetype at = out.indexOf("ws://");
-        QVERIFY2(at >= 0, out.constData());
-        const std::string base = out.mid(at, out.indexOf("/<room>") - at).toStdString();
+        Testing::ServeProcess server(QStringLiteral(TANDEM_BINARY));
+        const QUrl served = server.start(m_dir.filePath(QStringLiteral("served")));
+        QVERIFY(!served.isEmpty());
+        const std::string base = served.toString().chopped(1).toStdString(); // without the '/'
 
         Testing::NodeScript yjs;
         QString error;
@@ -320,7 +312,6 @@ private Q_SLOTS:
         QVERIFY2(ok(seen), seen.toJson().c_str());
         ana.window.reset();
         server.terminate();
-        server.waitForFinished(5000);
     }
 
 private:

@@ -2,6 +2,7 @@
 #include "app/serve.h"
 
 #include "core/server/roomserver.h"
+#include "core/storage/postgresroomstore.h"
 #include "core/storage/sqliteroomstore.h"
 
 #include <QCommandLineParser>
@@ -104,6 +105,13 @@ void addServeOptions(QCommandLineParser &parser)
             {QStringLiteral("port"),
              QCoreApplication::translate("main", "Port to listen on (default 1234, 0 picks one)."),
              QStringLiteral("port"), QStringLiteral("1234")});
+    parser.addOption(
+            {QStringLiteral("store"),
+             QCoreApplication::translate("main",
+                                         "Keep rooms in PostgreSQL instead of the data directory's "
+                                         "SQLite file (postgres://user:password@host:port/db); "
+                                         "several servers can share it."),
+             QStringLiteral("url")});
     parser.addOption({QStringLiteral("data-dir"),
                       QCoreApplication::translate("main", "Where rooms are stored."),
                       QStringLiteral("dir")});
@@ -156,8 +164,19 @@ int runServer(const QCommandLineParser &parser)
         err << tr("tandem: cannot create the data directory %1").arg(dataDir) << Qt::endl;
         return 1;
     }
-    auto store = std::make_unique<Storage::SqliteRoomStore>(
-            QDir(dataDir).filePath(QStringLiteral("rooms.sqlite")));
+    std::unique_ptr<Storage::RoomStore> store;
+    QString storeName;
+    if (parser.isSet(QStringLiteral("store"))) {
+        const QUrl url(parser.value(QStringLiteral("store")));
+        auto pg = std::make_unique<Storage::PostgresRoomStore>(url);
+        storeName = pg->displayUrl(); // never the password
+        store = std::move(pg);
+    } else {
+        storeName
+                = QDir::toNativeSeparators(QDir(dataDir).filePath(QStringLiteral("rooms.sqlite")));
+        store = std::make_unique<Storage::SqliteRoomStore>(
+                QDir(dataDir).filePath(QStringLiteral("rooms.sqlite")));
+    }
     Server::RoomServer server(options, std::move(store));
     QString error;
     if (!server.listen(&error)) {
@@ -170,7 +189,7 @@ int runServer(const QCommandLineParser &parser)
     });
     out << "Tandem " << QCoreApplication::applicationVersion() << " serving rooms at "
         << server.url().toString() << "<room>" << Qt::endl;
-    out << "Data: " << QDir::toNativeSeparators(dataDir) << Qt::endl;
+    out << "Data: " << storeName << Qt::endl;
     const int code = QCoreApplication::exec();
     server.shutdown();
     return code;

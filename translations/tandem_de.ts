@@ -646,5 +646,9 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <source>Language of the interface: de, en, es or fr (default: the system&apos;s).</source>
         <translation>Sprache der Oberfläche: de, en, es oder fr (Standard: die des Systems).</translation>
     </message>
+    <message>
+        <source>Keep rooms in PostgreSQL instead of the data directory&apos;s SQLite file (postgres://user:password@host:port/db); several servers can share it.</source>
+        <translation>Räume in PostgreSQL statt in der SQLite-Datei des Datenverzeichnisses halten (postgres://benutzer:passwort@host:port/db); mehrere Server können sie teilen.</translation>
+    </message>
 </context>
 </TS>

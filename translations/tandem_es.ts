@@ -646,5 +646,9 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <source>Language of the interface: de, en, es or fr (default: the system&apos;s).</source>
         <translation>Idioma de la interfaz: de, en, es o fr (por defecto: el del sistema).</translation>
     </message>
+    <message>
+        <source>Keep rooms in PostgreSQL instead of the data directory&apos;s SQLite file (postgres://user:password@host:port/db); several servers can share it.</source>
+        <translation>Guardar las salas en PostgreSQL en lugar del archivo SQLite del directorio de datos (postgres://usuario:contraseña@host:puerto/bd); varios servidores pueden compartirla.</translation>
+    </message>
 </context>
 </TS>

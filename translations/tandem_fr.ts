@@ -646,5 +646,9 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <source>Language of the interface: de, en, es or fr (default: the system&apos;s).</source>
         <translation>Langue de l’interface&#xa0;: de, en, es ou fr (par défaut&#xa0;: celle du système).</translation>
     </message>
+    <message>
+        <source>Keep rooms in PostgreSQL instead of the data directory&apos;s SQLite file (postgres://user:password@host:port/db); several servers can share it.</source>
+        <translation>Garder les salons dans PostgreSQL au lieu du fichier SQLite du dossier de données (postgres://utilisateur:motdepasse@hôte:port/base)&#xa0;; plusieurs serveurs peuvent la partager.</translation>
+    </message>
 </context>
 </TS>

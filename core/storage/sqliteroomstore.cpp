@@ -66,9 +66,11 @@ bool SqliteRoomStore::open(QString *error)
             "PRAGMA busy_timeout=5000",
             "CREATE TABLE IF NOT EXISTS rooms (name TEXT PRIMARY KEY, snapshot BLOB NOT NULL, "
             "snapshot_seq INTEGER NOT NULL)",
-            // seq is the rowid: increasing across all rooms, so also within each room.
-            "CREATE TABLE IF NOT EXISTS updates (seq INTEGER PRIMARY KEY, room TEXT NOT NULL, "
-            "data BLOB NOT NULL)",
+            // seq increases across all rooms, so also within each room, and is never reused
+            // (AUTOINCREMENT): a plain rowid restarts low once compaction empties the table,
+            // and such updates would sort below the snapshot they came after.
+            "CREATE TABLE IF NOT EXISTS updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "room TEXT NOT NULL, data BLOB NOT NULL)",
             "CREATE INDEX IF NOT EXISTS updates_by_room ON updates (room, seq)",
     };
     for (const char *sql : setup) {
@@ -78,6 +80,9 @@ bool SqliteRoomStore::open(QString *error)
             *error = QStringLiteral("cannot prepare %1: %2").arg(m_path, *error);
             return false;
         }
+    }
+    if (!upgrade(error)) {
+        return false;
     }
     auto prepared = [&](const char *sql) {
         auto q = std::make_unique<QSqlQuery>(db);
@@ -92,6 +97,68 @@ bool SqliteRoomStore::open(QString *error)
     m_commit = prepared("COMMIT");
     m_rollback = prepared("ROLLBACK");
     return m_begin && m_insert && m_commit && m_rollback;
+}
+
+bool SqliteRoomStore::upgrade(QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    QSqlQuery q(db);
+    auto fail = [&](const QString &what) {
+        *error = QStringLiteral("cannot upgrade %1 (%2): %3")
+                         .arg(m_path, what, q.lastError().text());
+        db.rollback();
+        return false;
+    };
+    if (!db.transaction()) {
+        *error = db.lastError().text();
+        return false;
+    }
+    // Databases made before AUTOINCREMENT: same rows, in a table whose numbers never go back.
+    if (!q.exec(QStringLiteral("SELECT sql FROM sqlite_master WHERE name = 'updates'"))) {
+        return fail(QStringLiteral("schema"));
+    }
+    if (q.next() && !q.value(0).toString().contains(QLatin1String("AUTOINCREMENT"))) {
+        const char *steps[] = {
+                "ALTER TABLE updates RENAME TO updates_before_autoincrement",
+                "CREATE TABLE updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                "room TEXT NOT NULL, data BLOB NOT NULL)",
+                "INSERT INTO updates (seq, room, data) SELECT seq, room, data "
+                "FROM updates_before_autoincrement",
+                "DROP TABLE updates_before_autoincrement",
+                "CREATE INDEX IF NOT EXISTS updates_by_room ON updates (room, seq)",
+        };
+        for (const char *sql : steps) {
+            if (!q.exec(QString::fromLatin1(sql))) {
+                return fail(QStringLiteral("updates table"));
+            }
+        }
+    }
+    // New numbers start above every number a snapshot already covers.
+    if (!q.exec(QStringLiteral("SELECT MAX(COALESCE((SELECT MAX(snapshot_seq) FROM rooms), 0), "
+                               "COALESCE((SELECT MAX(seq) FROM updates), 0))"))
+        || !q.next()) {
+        return fail(QStringLiteral("sequence"));
+    }
+    const qint64 floor = q.value(0).toLongLong();
+    q.prepare(
+            QStringLiteral("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'updates'"));
+    q.addBindValue(floor);
+    if (!q.exec()) {
+        return fail(QStringLiteral("sequence"));
+    }
+    if (q.numRowsAffected() == 0) {
+        q.prepare(QStringLiteral("INSERT INTO sqlite_sequence (name, seq) VALUES ('updates', ?)"));
+        q.addBindValue(floor);
+        if (!q.exec()) {
+            return fail(QStringLiteral("sequence"));
+        }
+    }
+    if (!db.commit()) {
+        *error = db.lastError().text();
+        db.rollback();
+        return false;
+    }
+    return true;
 }
 
 bool SqliteRoomStore::setMaxPageCount(int pages)
@@ -110,23 +177,23 @@ std::optional<StoredRoom> SqliteRoomStore::load(const QString &room, QString *er
     if (!exec(snap, error)) {
         return std::nullopt;
     }
-    int64_t from = 0;
+
     if (snap.next()) {
         out.snapshot = snap.value(0).toByteArray();
-        from = snap.value(1).toLongLong();
-        out.lastSeq = from;
+        out.lastSeq = snap.value(1).toLongLong();
     }
     QSqlQuery q(db);
     q.setForwardOnly(true);
-    q.prepare(QStringLiteral(
-            "SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq"));
+    // Every update still stored: compaction deletes exactly what it folded in. (Databases
+    // written before the AUTOINCREMENT upgrade may hold updates numbered below their snapshot;
+    // applying one twice is harmless, skipping one is not.)
+    q.prepare(QStringLiteral("SELECT seq, data FROM updates WHERE room = ? ORDER BY seq"));
     q.addBindValue(room);
-    q.addBindValue(qint64(from));
     if (!exec(q, error)) {
         return std::nullopt;
     }
     while (q.next()) {
-        out.lastSeq = q.value(0).toLongLong();
+        out.lastSeq = std::max(out.lastSeq, int64_t(q.value(0).toLongLong()));
         out.updates.push_back(q.value(1).toByteArray());
     }
     if (q.lastError().isValid()) {

@@ -32,6 +32,9 @@ public:
     bool setMaxPageCount(int pages);
 
 private:
+    /// Brings databases of earlier versions up to date (in one transaction).
+    bool upgrade(QString *error);
+
     QString m_path;
     QString m_connection; ///< QSqlDatabase connection name, unique per store
     // append() runs once per event-loop round under load: its statements are parsed once.

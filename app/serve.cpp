@@ -106,6 +106,12 @@ void addServeOptions(QCommandLineParser &parser)
              QCoreApplication::translate("main", "Port to listen on (default 1234, 0 picks one)."),
              QStringLiteral("port"), QStringLiteral("1234")});
     parser.addOption(
+            {QStringLiteral("redis"),
+             QCoreApplication::translate("main",
+                                         "Share rooms with other servers through Redis at "
+                                         "host:port (with --store postgres://… for one store)."),
+             QStringLiteral("host:port")});
+    parser.addOption(
             {QStringLiteral("store"),
              QCoreApplication::translate("main",
                                          "Keep rooms in PostgreSQL instead of the data directory's "
@@ -154,6 +160,17 @@ int runServer(const QCommandLineParser &parser)
     if (!ok || options.commitWindowMs < 0 || options.commitWindowMs > 1000) {
         err << tr("tandem: --batch-ms needs a number from 0 to 1000") << Qt::endl;
         return 2;
+    }
+    if (parser.isSet(QStringLiteral("redis"))) {
+        const QString redis = parser.value(QStringLiteral("redis"));
+        const qsizetype colon = redis.lastIndexOf(QLatin1Char(':'));
+        const uint redisPort = colon > 0 ? redis.mid(colon + 1).toUInt(&ok) : 6379;
+        if ((colon > 0 && !ok) || redisPort == 0 || redisPort > 65535) {
+            err << tr("tandem: --redis needs host:port, got %1").arg(redis) << Qt::endl;
+            return 2;
+        }
+        options.redisHost = colon > 0 ? redis.left(colon) : redis;
+        options.redisPort = quint16(redisPort);
     }
     QString dataDir = parser.value(QStringLiteral("data-dir"));
     if (dataDir.isEmpty()) {

@@ -115,6 +115,10 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <source>tandem: cannot create the data directory %1</source>
         <translation>tandem: Das Datenverzeichnis %1 kann nicht angelegt werden</translation>
     </message>
+    <message>
+        <source>tandem: --redis needs host:port, got %1</source>
+        <translation>tandem: --redis braucht host:port, erhalten: %1</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Client::Identity</name>
@@ -649,6 +653,10 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
     <message>
         <source>Keep rooms in PostgreSQL instead of the data directory&apos;s SQLite file (postgres://user:password@host:port/db); several servers can share it.</source>
         <translation>Räume in PostgreSQL statt in der SQLite-Datei des Datenverzeichnisses halten (postgres://benutzer:passwort@host:port/db); mehrere Server können sie teilen.</translation>
+    </message>
+    <message>
+        <source>Share rooms with other servers through Redis at host:port (with --store postgres://… for one store).</source>
+        <translation>Räume über Redis unter host:port mit anderen Servern teilen (mit --store postgres://… für einen gemeinsamen Speicher).</translation>
     </message>
 </context>
 </TS>

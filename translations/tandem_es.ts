@@ -115,6 +115,10 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <source>tandem: cannot create the data directory %1</source>
         <translation>tandem: no se puede crear el directorio de datos %1</translation>
     </message>
+    <message>
+        <source>tandem: --redis needs host:port, got %1</source>
+        <translation>tandem: --redis necesita host:puerto; se recibió %1</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Client::Identity</name>
@@ -649,6 +653,10 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
     <message>
         <source>Keep rooms in PostgreSQL instead of the data directory&apos;s SQLite file (postgres://user:password@host:port/db); several servers can share it.</source>
         <translation>Guardar las salas en PostgreSQL en lugar del archivo SQLite del directorio de datos (postgres://usuario:contraseña@host:puerto/bd); varios servidores pueden compartirla.</translation>
+    </message>
+    <message>
+        <source>Share rooms with other servers through Redis at host:port (with --store postgres://… for one store).</source>
+        <translation>Compartir las salas con otros servidores mediante Redis en host:puerto (con --store postgres://… para un almacenamiento común).</translation>
     </message>
 </context>
 </TS>

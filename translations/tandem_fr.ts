@@ -115,6 +115,10 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <source>tandem: cannot create the data directory %1</source>
         <translation>tandem&#xa0;: impossible de créer le dossier de données %1</translation>
     </message>
+    <message>
+        <source>tandem: --redis needs host:port, got %1</source>
+        <translation>tandem&#xa0;: --redis attend hôte:port, reçu&#xa0;: %1</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Client::Identity</name>
@@ -649,6 +653,10 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
     <message>
         <source>Keep rooms in PostgreSQL instead of the data directory&apos;s SQLite file (postgres://user:password@host:port/db); several servers can share it.</source>
         <translation>Garder les salons dans PostgreSQL au lieu du fichier SQLite du dossier de données (postgres://utilisateur:motdepasse@hôte:port/base)&#xa0;; plusieurs serveurs peuvent la partager.</translation>
+    </message>
+    <message>
+        <source>Share rooms with other servers through Redis at host:port (with --store postgres://… for one store).</source>
+        <translation>Partager les salons avec d’autres serveurs via Redis à hôte:port (avec --store postgres://… pour un stockage commun).</translation>
     </message>
 </context>
 </TS>

@@ -46,7 +46,11 @@ Room::Room(QString name, Storage::RoomStore &store, const ServerOptions &options
                 it->second.controlled.erase(id);
             }
         }
-        broadcast(Protocol::encodeAwareness(m_awareness.encodeUpdate(c.all())));
+        const auto message = Protocol::encodeAwareness(m_awareness.encodeUpdate(c.all()));
+        broadcast(message);
+        if (m_relay && origin != &m_relayOrigin) {
+            m_relay->publish(m_name, message);
+        }
     };
 }
 
@@ -82,8 +86,8 @@ bool Room::load(QString *error)
     m_lastSeq = stored->lastSeq;
     m_sinceSnapshot = int(stored->updates.size());
     // From now on every change is stored and sent (what was just loaded is stored already).
-    m_doc.onUpdate([this](std::span<const uint8_t> update, const Crdt::Transaction &) {
-        storeAndBroadcast(update);
+    m_doc.onUpdate([this](std::span<const uint8_t> update, const Crdt::Transaction &tr) {
+        storeAndBroadcast(update, tr.origin == &m_relayOrigin);
     });
     return ok;
 }
@@ -153,12 +157,78 @@ void Room::onMessage(WebSocketConnection *socket, std::span<const uint8_t> messa
     }
 }
 
-void Room::storeAndBroadcast(std::span<const uint8_t> update)
+void Room::applyFromRelay(std::span<const uint8_t> message)
+{
+    const auto m = Protocol::decodeMessage(message);
+    if (!m) {
+        qCWarning(lcServer) << "room" << m_name << ": ignoring a malformed relayed message";
+        return;
+    }
+    if (m->type == Protocol::MessageType::Awareness) {
+        m_awareness.applyUpdate(m->payload, &m_relayOrigin);
+        return;
+    }
+    if (m->type != Protocol::MessageType::Sync) {
+        return;
+    }
+    if (m->step == Protocol::SyncStep::Step1) {
+        // Another instance (re)joined: send it what it lacks (stored first, as for clients)
+        // and who is here. If it has something this one lacks, ask for that in turn; once
+        // both hold the same, nobody asks again, so this cannot ping-pong.
+        if (!flushWrites() || !m_relay) {
+            return;
+        }
+        if (const auto diff = m_doc.encodeStateAsUpdate(m->payload)) {
+            m_relay->publish(m_name, Protocol::encodeSyncStep2(*diff));
+        }
+        if (const auto theirs = Crdt::StateVector::decode(m->payload)) {
+            const Crdt::StateVector &ours = m_doc.stateVector();
+            const bool theyHaveMore
+                    = std::any_of(theirs->entries().begin(), theirs->entries().end(),
+                                  [&](const auto &e) { return e.second > ours.get(e.first); });
+            if (theyHaveMore) {
+                m_relay->publish(m_name, Protocol::encodeSyncStep1(m_doc.encodeStateVector()));
+            }
+        }
+        publishLocalPresence();
+        return;
+    }
+    if (const auto err = m_doc.applyUpdate(m->payload, &m_relayOrigin)) {
+        qCWarning(lcServer) << "room" << m_name << ": a relayed update does not apply:"
+                            << QString::fromStdString(err.toString());
+    }
+}
+
+void Room::resyncRelay()
+{
+    if (!m_relay) {
+        return;
+    }
+    m_relay->publish(m_name, Protocol::encodeSyncStep1(m_doc.encodeStateVector()));
+    publishLocalPresence();
+}
+
+void Room::publishLocalPresence()
+{
+    if (!m_relay) {
+        return;
+    }
+    std::vector<Protocol::ClientId> local;
+    for (const auto &[socket, peer] : m_peers) {
+        local.insert(local.end(), peer.controlled.begin(), peer.controlled.end());
+    }
+    if (!local.empty()) {
+        m_relay->publish(m_name, Protocol::encodeAwareness(m_awareness.encodeUpdate(local)));
+    }
+}
+
+void Room::storeAndBroadcast(std::span<const uint8_t> update, bool fromRelay)
 {
     if (m_failed) {
         return;
     }
     m_unwritten.emplace_back(update.begin(), update.end());
+    m_unwrittenFromRelay.push_back(fromRelay);
     if (!m_flushScheduled) {
         m_flushScheduled = true;
         // Right away (at the end of this event-loop round) unless the last flush was less
@@ -177,15 +247,25 @@ bool Room::flushWrites()
     if (m_unwritten.empty() || m_failed) {
         return !m_failed;
     }
-    QString error;
-    const auto seq = m_store.append(m_name, m_unwritten, &error);
-    if (!seq) {
-        m_unwritten.clear();
-        onStoreFailure(error);
-        return false;
+    // What another instance relayed is in a shared store already; anything else is stored here.
+    std::vector<std::vector<uint8_t>> toStore;
+    for (size_t i = 0; i < m_unwritten.size(); ++i) {
+        if (!m_store.shared() || !m_unwrittenFromRelay[i]) {
+            toStore.push_back(m_unwritten[i]);
+        }
     }
-    m_lastSeq = *seq;
-    m_sinceSnapshot += int(m_unwritten.size());
+    if (!toStore.empty()) {
+        QString error;
+        const auto seq = m_store.append(m_name, toStore, &error);
+        if (!seq) {
+            m_unwritten.clear();
+            m_unwrittenFromRelay.clear();
+            onStoreFailure(error);
+            return false;
+        }
+        m_lastSeq = *seq;
+        m_sinceSnapshot += int(toStore.size());
+    }
     // Stored: now they may be seen. One frame per update (merging a batch into one update
     // was measured: the merge costs more than it saves), all of them in one write per peer:
     // on loopback a write costs several microseconds of kernel time, the frames almost nothing.
@@ -193,7 +273,13 @@ bool Room::flushWrites()
     for (const auto &u : m_unwritten) {
         frames += WebSocket::serverFrame(WebSocket::Opcode::Binary, Protocol::encodeSyncUpdate(u));
     }
+    for (size_t i = 0; i < m_unwritten.size(); ++i) {
+        if (m_relay && !m_unwrittenFromRelay[i]) {
+            m_relay->publish(m_name, Protocol::encodeSyncUpdate(m_unwritten[i]));
+        }
+    }
     m_unwritten.clear();
+    m_unwrittenFromRelay.clear();
     for (auto &[socket, peer] : m_peers) {
         socket->sendFrame(frames);
     }

@@ -22,6 +22,17 @@ namespace Tandem::Server {
 
 struct ServerOptions;
 
+/// Carries a room's messages to the other server instances that have it loaded (Redis).
+class RoomRelay
+{
+public:
+    /// Sends a y-websocket message of room @p room to the other instances.
+    virtual void publish(const QString &room, std::span<const uint8_t> message) = 0;
+
+protected:
+    ~RoomRelay() = default;
+};
+
 /// One loaded room: its document, its presence map and its connections.
 class Room : public QObject, private WebSocketConnection::Listener
 {
@@ -47,6 +58,15 @@ public:
     void checkAwareness() { m_awareness.checkTimeouts(); }
     /// Folds the update log into a snapshot. False (and logged) if storage failed.
     bool compact();
+
+    /// Shares this room with other instances through @p relay (nullptr: alone again).
+    void setRelay(RoomRelay *relay) { m_relay = relay; }
+    /// A message another instance published: its updates and presence are applied here and
+    /// reach this instance's clients; a sync step 1 is answered with what it lacks.
+    void applyFromRelay(std::span<const uint8_t> message);
+    /// Asks the other instances for what this one lacks (after joining, or after the relay
+    /// was down) and tells them who is here.
+    void resyncRelay();
     /// Closes every connection with @p code.
     void closeAll(quint16 code, const QString &reason);
 
@@ -66,11 +86,13 @@ private:
     void broadcast(std::span<const uint8_t> bytes);
     /// Queues an accepted update; flushWrites() stores the queue in one transaction, then
     /// broadcasts it. Updates that arrive together (one read from the network) share a commit.
-    void storeAndBroadcast(std::span<const uint8_t> update);
+    void storeAndBroadcast(std::span<const uint8_t> update, bool fromRelay);
     /// Stores and broadcasts what is queued. Called before anything exposes the document (a
     /// step 2), so nobody ever sees an update the disk does not have.
     bool flushWrites();
     void onStoreFailure(const QString &error);
+    /// Publishes the presence of this instance's clients to the other instances.
+    void publishLocalPresence();
 
     QString m_name;
     Storage::RoomStore &m_store;
@@ -81,6 +103,9 @@ private:
     int64_t m_lastSeq = 0;
     int m_sinceSnapshot = 0;
     std::vector<std::vector<uint8_t>> m_unwritten;
+    std::vector<bool> m_unwrittenFromRelay; ///< parallel to m_unwritten
+    RoomRelay *m_relay = nullptr;
+    const char m_relayOrigin = 0; ///< origin of what the relay brought (its address is the id)
     bool m_flushScheduled = false;
     QElapsedTimer m_lastFlush;
     bool m_failed = false;

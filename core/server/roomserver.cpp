@@ -2,9 +2,13 @@
 #include "core/server/roomserver.h"
 
 #include "core/server/room.h"
+#ifdef TANDEM_HAVE_REDIS
+#include "core/cluster/redisbus.h"
+#endif
 #include "core/server/serverlog.h"
 #include "core/storage/roomstore.h"
 
+#include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTimer>
 
@@ -78,6 +82,28 @@ bool RoomServer::listen(QString *error)
     }
     m_pingTimer->start();
     m_awarenessTimer->start();
+    if (!m_options.redisHost.isEmpty()) {
+#ifdef TANDEM_HAVE_REDIS
+        m_instanceId.resize(8);
+        QRandomGenerator::system()->generate(reinterpret_cast<quint32 *>(m_instanceId.data()),
+                                             reinterpret_cast<quint32 *>(m_instanceId.data() + 8));
+        auto *bus = new Cluster::RedisBus(this);
+        m_bus = bus;
+        connect(bus, &Cluster::RedisBus::message, this, &RoomServer::onRelayed);
+        connect(bus, &Cluster::RedisBus::stateChanged, this, [this](bool up) {
+            if (up) {
+                // Back (or there for the first time): catch up with the other instances.
+                for (auto &[name, room] : m_rooms) {
+                    room->resyncRelay();
+                }
+            }
+        });
+        bus->start(m_options.redisHost, m_options.redisPort);
+#else
+        *error = QStringLiteral("this server was built without Redis support (hiredis)");
+        return false;
+#endif
+    }
     return true;
 }
 
@@ -136,6 +162,13 @@ Room *RoomServer::room(const QString &name, QString *error)
     });
     m_rooms.emplace(name, std::move(room));
     qCInfo(lcServer) << "room" << name << "loaded";
+#ifdef TANDEM_HAVE_REDIS
+    if (auto *bus = static_cast<Cluster::RedisBus *>(m_bus)) {
+        bus->subscribe(channelOf(name));
+        r->setRelay(this);
+        r->resyncRelay(); // whatever the other instances have that the store did not
+    }
+#endif
     Q_EMIT roomLoaded(name);
     return r;
 }
@@ -147,6 +180,11 @@ void RoomServer::unloadIfIdle(const QString &name)
         return;
     }
     it->second->compact();
+#ifdef TANDEM_HAVE_REDIS
+    if (auto *bus = static_cast<Cluster::RedisBus *>(m_bus)) {
+        bus->unsubscribe(channelOf(name));
+    }
+#endif
     m_rooms.erase(it);
     qCInfo(lcServer) << "room" << name << "unloaded";
     Q_EMIT roomUnloaded(name);
@@ -180,6 +218,42 @@ void RoomServer::onOpen(WebSocketConnection *c)
         return;
     }
     r->join(c);
+}
+
+QByteArray RoomServer::channelOf(const QString &room)
+{
+    return QByteArrayLiteral("tandem:room:") + room.toUtf8();
+}
+
+void RoomServer::publish(const QString &room, std::span<const uint8_t> message)
+{
+#ifdef TANDEM_HAVE_REDIS
+    if (auto *bus = static_cast<Cluster::RedisBus *>(m_bus)) {
+        // While Redis is down this is dropped; the resync after it returns makes up for it.
+        bus->publish(channelOf(room),
+                     m_instanceId
+                             + QByteArray(reinterpret_cast<const char *>(message.data()),
+                                          qsizetype(message.size())));
+    }
+#else
+    Q_UNUSED(room);
+    Q_UNUSED(message);
+#endif
+}
+
+void RoomServer::onRelayed(const QByteArray &channel, const QByteArray &payload)
+{
+    if (payload.size() <= m_instanceId.size() || payload.startsWith(m_instanceId)) {
+        return; // our own message coming back, or garbage
+    }
+    const QString name = QString::fromUtf8(channel.mid(channelOf(QString()).size()));
+    auto it = m_rooms.find(name);
+    if (it == m_rooms.end() || it->second->failed()) {
+        return;
+    }
+    const QByteArray message = payload.mid(m_instanceId.size());
+    it->second->applyFromRelay(
+            {reinterpret_cast<const uint8_t *>(message.constData()), size_t(message.size())});
 }
 
 void RoomServer::shutdown()

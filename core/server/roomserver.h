@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "core/server/room.h"
 #include "core/server/websocketconnection.h"
 
 #include <QHostAddress>
@@ -47,12 +48,15 @@ struct ServerOptions
     /// updates of the window share one commit and one write per peer. 0: every event-loop
     /// round flushes what it read.
     int commitWindowMs = 0;
+    /// Redis for sharing rooms with other instances (`--redis host:port`); empty: alone.
+    QString redisHost;
+    quint16 redisPort = 6379;
 };
 
 /// `tandem --serve`: y-websocket compatible rooms, stored by a RoomStore. The room is the
 /// request path, as in y-websocket. Single-threaded: everything runs on the thread of the
 /// server's event loop. Connections are WebSocketConnection (see there for why not QWebSocket).
-class RoomServer : public QObject, private WebSocketConnection::Listener
+class RoomServer : public QObject, private WebSocketConnection::Listener, private RoomRelay
 {
     Q_OBJECT
 public:
@@ -79,6 +83,10 @@ Q_SIGNALS:
 
 private:
     void onSocket(qintptr fd);
+    // RoomRelay: through Redis, to the other instances
+    void publish(const QString &room, std::span<const uint8_t> message) override;
+    void onRelayed(const QByteArray &channel, const QByteArray &payload);
+    static QByteArray channelOf(const QString &room);
     // WebSocketConnection::Listener, while a connection is in its handshake
     void onOpen(WebSocketConnection *c) override;
     void onMessage(WebSocketConnection *, std::span<const uint8_t>, bool) override { }
@@ -92,6 +100,8 @@ private:
     SocketPoller *m_poller = nullptr;
     WebSocketConnection::Limits m_limits;
     std::unordered_set<WebSocketConnection *> m_handshaking;
+    QObject *m_bus = nullptr; ///< Cluster::RedisBus when sharing rooms, else null
+    QByteArray m_instanceId; ///< prefixes what this instance publishes (its own is dropped)
     QTimer *m_pingTimer = nullptr;
     QTimer *m_awarenessTimer = nullptr;
     std::unordered_map<QString, std::unique_ptr<Room>> m_rooms;

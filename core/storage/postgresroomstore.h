@@ -32,6 +32,8 @@ public:
     bool compact(const QString &room, std::span<const uint8_t> snapshot, int64_t upToSeq,
                  QString *error) override;
 
+    bool shared() const override { return true; }
+
     /// The schema version this build creates.
     static constexpr int schemaVersion = 1;
     /// The URL without its password, for logs.

@@ -38,6 +38,9 @@ public:
     virtual bool compact(const QString &room, std::span<const uint8_t> snapshot, int64_t upToSeq,
                          QString *error)
             = 0;
+    /// Whether other server instances write to the same store (then an update relayed from
+    /// one of them is stored already).
+    virtual bool shared() const { return false; }
 };
 
 } // namespace Tandem::Storage

@@ -4,6 +4,7 @@
 // after Redis comes back they reconnect by themselves and the subscriptions work again.
 
 #include "core/cluster/redisbus.h"
+#include "tests/support/redisserver.h"
 
 #include <QProcess>
 #include <QSignalSpy>
@@ -12,57 +13,7 @@
 
 using Tandem::Cluster::RedisBus;
 
-namespace {
-
-/// redis-server in the foreground, no persistence, on 127.0.0.1:port.
-class RedisServer
-{
-public:
-    ~RedisServer() { stop(); }
-    bool start(quint16 port, QString *error)
-    {
-        m_process.setProcessChannelMode(QProcess::MergedChannels);
-        m_process.start(QStringLiteral("redis-server"),
-                        {QStringLiteral("--port"), QString::number(port), QStringLiteral("--bind"),
-                         QStringLiteral("127.0.0.1"), QStringLiteral("--save"), QString(),
-                         QStringLiteral("--appendonly"), QStringLiteral("no")});
-        if (!m_process.waitForStarted(5000)) {
-            *error = QStringLiteral("redis-server is not installed (the quick start installs it)");
-            return false;
-        }
-        QByteArray out;
-        QDeadlineTimer deadline(10000);
-        while (!out.contains("Ready to accept connections") && !deadline.hasExpired()
-               && m_process.state() == QProcess::Running) {
-            m_process.waitForReadyRead(50);
-            out += m_process.readAll();
-        }
-        if (!out.contains("Ready to accept connections")) {
-            *error = QString::fromLocal8Bit(out.right(1000));
-            return false;
-        }
-        return true;
-    }
-    void stop()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(5000);
-        }
-    }
-
-private:
-    QProcess m_process;
-};
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
-
-} // namespace
+using Tandem::Testing::RedisServer;
 
 class tst_RedisBus : public QObject
 {
@@ -70,7 +21,7 @@ class tst_RedisBus : public QObject
 private Q_SLOTS:
     void messagesFlowAndSurviveAnOutage()
     {
-        const quint16 port = freePort();
+        const quint16 port = RedisServer::freePort();
         auto redis = std::make_unique<RedisServer>();
         QString error;
         QVERIFY2(redis->start(port, &error), qPrintable(error));

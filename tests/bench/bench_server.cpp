@@ -188,6 +188,14 @@ double percentile(std::vector<double> &v, double p)
     return v[std::min(v.size() - 1, size_t(p * double(v.size())))];
 }
 
+/// Cluster mode: a second instance that half of the clients join (CPU counts both).
+Server *g_second = nullptr;
+
+double serversCpuMs(Server &s)
+{
+    return cpuMs(s.proc.processId()) + (g_second ? cpuMs(g_second->proc.processId()) : 0.0);
+}
+
 struct Results
 {
     double syncMs = 0;
@@ -257,7 +265,7 @@ std::pair<double, double> runIngest(Server &s, const std::vector<QByteArray> &up
     c.ws.open(s.room(QStringLiteral("ingest")));
     waitUntil([&] { return c.connected; }, 10000);
     waitUntil([&] { return c.received > 0; }, 10000); // the server's step 1
-    const double cpu0 = cpuMs(s.proc.processId());
+    const double cpu0 = serversCpuMs(s);
     QElapsedTimer t;
     t.start();
     for (const auto &u : updates) {
@@ -337,7 +345,7 @@ StepResult runBroadcastStep(Server &s, std::vector<std::unique_ptr<Client>> &cli
         docs[who]->unsubscribe(id);
         plan.emplace_back(who, frame);
     }
-    const double cpu0 = cpuMs(s.proc.processId());
+    const double cpu0 = serversCpuMs(s);
     size_t next = 0;
     const qint64 start = clock.nsecsElapsed();
     while (next < plan.size()) {
@@ -368,7 +376,7 @@ StepResult runBroadcastStep(Server &s, std::vector<std::unique_ptr<Client>> &cli
     r.lost = delivered < expected;
     r.p99 = percentile(latencies, 0.99);
     r.cpuUsPerDelivery
-            = (cpuMs(s.proc.processId()) - cpu0) * 1000.0 / double(std::max<int64_t>(1, delivered));
+            = (serversCpuMs(s) - cpu0) * 1000.0 / double(std::max<int64_t>(1, delivered));
     for (auto &c : clients) {
         c->onMessage = nullptr;
     }
@@ -385,7 +393,7 @@ Results::Broadcast runBroadcast(Server &s, int n, const std::vector<double> &rat
     for (int i = 0; i < n; ++i) {
         clients.push_back(std::make_unique<Client>());
         docs.push_back(std::make_unique<Crdt::Doc>(Crdt::ClientId(1000 + i)));
-        clients.back()->ws.open(s.room(room));
+        clients.back()->ws.open(g_second && i % 2 ? g_second->room(room) : s.room(room));
     }
     waitUntil(
             [&] {
@@ -638,6 +646,49 @@ int main(int argc, char **argv)
             std::printf("  broadcast, 100 cl., batched: tandem %6.0f /s (p99 %.1f ms)\n",
                         b.bestRate, b.p99AtBest);
         }
+        // Past one machine: the same 100-client ramp with the clients spread over two
+        // instances that share the room through a real redis-server.
+        QProcess redis;
+        QTcpServer probe;
+        probe.listen(QHostAddress::LocalHost, 0);
+        const quint16 redisPort = probe.serverPort();
+        probe.close();
+        redis.setProcessChannelMode(QProcess::MergedChannels);
+        redis.start(QStringLiteral("redis-server"),
+                    {QStringLiteral("--port"), QString::number(redisPort), QStringLiteral("--bind"),
+                     QStringLiteral("127.0.0.1"), QStringLiteral("--save"), QString(),
+                     QStringLiteral("--appendonly"), QStringLiteral("no")});
+        QByteArray redisOut;
+        while (redis.waitForReadyRead(5000) && !redisOut.contains("Ready to accept")) {
+            redisOut += redis.readAll();
+        }
+        const QStringList clustered {QStringLiteral("--redis"),
+                                     QStringLiteral("127.0.0.1:%1").arg(redisPort)};
+        Server first, second;
+        if (redisOut.contains("Ready to accept") && first.start(true, clustered)
+            && second.start(true, clustered)) {
+            g_second = &second;
+            const auto b = runBroadcast(first, 100, rates100, stepSeconds);
+            g_second = nullptr;
+            for (const auto &[rate, line] : b.steps) {
+                std::printf("  [2 instances] 100 clients %s\n", qPrintable(line));
+            }
+            std::printf("  broadcast, 100 cl., 2 inst.: tandem %6.0f /s (p99 %.1f ms, CPU of both %.2f "
+                        "us/delivery) | one instance %6.0f /s (p99 %.1f ms)\n",
+                        b.bestRate, b.p99AtBest, b.cpuUsPerDelivery, t.broadcast[1].bestRate,
+                        t.broadcast[1].p99AtBest);
+            const auto one = t.broadcast[1].sustained.find(500);
+            const auto two = b.sustained.find(500);
+            if (one != t.broadcast[1].sustained.end() && two != b.sustained.end()) {
+                std::printf("  fan-out at 500/s, 100 cl. : 2 instances p99 %.1f ms | one instance "
+                            "p99 %.1f ms\n",
+                            two->second.second, one->second.second);
+            }
+        } else {
+            std::printf("  (cluster run skipped: redis-server or the instances did not start)\n");
+        }
+        redis.kill();
+        redis.waitForFinished();
         std::printf("  kernel floor, one send() : %8.2f us per delivery on loopback (measured "
                     "now; one write per delivery cannot cost less)\n",
                     loopbackSendFloorUs(100));

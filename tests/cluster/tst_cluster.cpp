@@ -12,6 +12,7 @@
 #include "core/storage/sqliteroomstore.h"
 #include "tests/support/postgresserver.h"
 #include "tests/support/redisserver.h"
+#include "tests/support/serveprocess.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -154,6 +155,47 @@ private Q_SLOTS:
         Session sb(urlOf(*b, room), lb);
         QVERIFY(sb.open(&error));
         QTRY_COMPARE_WITH_TIMEOUT(text(sb), QStringLiteral("written while B was away"), 5000);
+    }
+
+    void instanceKilledMidSession()
+    {
+        // B is a real `tandem --serve` process, killed with SIGKILL while clients on both
+        // instances type; restarted on the same port and data, it catches up and its clients
+        // return by themselves. Nothing typed anywhere is lost.
+        auto a = startInstance(QStringLiteral("ka"), false);
+        QTemporaryDir bData;
+        const QStringList clustered {QStringLiteral("--redis"),
+                                     QStringLiteral("127.0.0.1:%1").arg(m_redisPort)};
+        auto b = std::make_unique<Testing::ServeProcess>(QStringLiteral(TANDEM_BINARY));
+        const QUrl bUrl = b->start(bData.path(), 0, clustered);
+        QVERIFY(!bUrl.isEmpty());
+        const quint16 bPort = b->port();
+        const QString room = QStringLiteral("killed");
+        Storage::SqliteRoomStore la(m_dir.filePath(QStringLiteral("ka-local.sqlite")));
+        Storage::SqliteRoomStore lb(m_dir.filePath(QStringLiteral("kb-local.sqlite")));
+        QString error;
+        QVERIFY(la.open(&error) && lb.open(&error));
+        Session sa(urlOf(*a, room), la, Client::Clock::system(), fastRetries());
+        Session sb(QUrl(bUrl.toString() + room), lb, Client::Clock::system(), fastRetries());
+        QVERIFY(sa.open(&error) && sb.open(&error));
+        QTRY_COMPARE_WITH_TIMEOUT(sa.provider()->status(), Provider::Status::Synced, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(sb.provider()->status(), Provider::Status::Synced, 5000);
+        QTest::qWait(200);
+        insert(sa, QStringLiteral("a1 "));
+        insert(sb, QStringLiteral("b1 "));
+        QTRY_COMPARE_WITH_TIMEOUT(text(sb), text(sa), 5000);
+
+        b->kill();
+        insert(sa, QStringLiteral("a2 ")); // A's side goes on
+        insert(sb, QStringLiteral("b2 ")); // kept on B's client until it can deliver
+        QTest::qWait(300);
+        b = std::make_unique<Testing::ServeProcess>(QStringLiteral(TANDEM_BINARY));
+        QVERIFY(!b->start(bData.path(), bPort, clustered).isEmpty());
+        QTRY_COMPARE_WITH_TIMEOUT(sb.provider()->unconfirmedChanges(), 0, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(text(sa), text(sb), 10000);
+        for (const char *part : {"a1 ", "b1 ", "a2 ", "b2 "}) {
+            QVERIFY2(text(sa).contains(QLatin1String(part)), qPrintable(text(sa)));
+        }
     }
 
 private:

@@ -6,6 +6,7 @@
 // changes, and exit with a code that says what went wrong.
 #include "app/cli.h"
 
+#include "app/translations.h"
 #include "core/client/notes.h"
 #include "core/client/session.h"
 #include "core/crdt/text.h"
@@ -30,11 +31,6 @@ namespace Tandem::App {
 namespace {
 
 const char *const commands[] = {"cat", "export", "import"};
-
-QString tr(const char *text)
-{
-    return QCoreApplication::translate("Tandem::App", text); // the context lupdate gives it
-}
 
 /// Waits until @p done, a final refusal, or the deadline. Returns the exit code; on a timeout
 /// prints @p timeoutMessage.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/serve.h"
 
+#include "app/translations.h"
 #include "core/server/roomserver.h"
 #include "core/storage/postgresroomstore.h"
 #include "core/storage/sqliteroomstore.h"
@@ -27,11 +28,6 @@
 namespace Tandem::App {
 
 namespace {
-
-QString tr(const char *text)
-{
-    return QCoreApplication::translate("Tandem::App", text); // the context lupdate gives it
-}
 
 #ifdef Q_OS_UNIX
 int g_signalPipe[2] = {-1, -1};

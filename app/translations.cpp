@@ -155,4 +155,9 @@ void installTranslators(QCoreApplication &app, const QString &langOverride)
     }
 }
 
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("Tandem::App", text);
+}
+
 } // namespace Tandem::App

@@ -38,4 +38,8 @@ LanguageChoice chooseLanguage(const QString &override, const QStringList &uiLang
 /// Call it before any widget or command-line parser is created.
 void installTranslators(QCoreApplication &app, const QString &langOverride);
 
+/// Translates a message of the command-line paths (no QObject there), in the context lupdate
+/// gives a tr() call inside this namespace.
+QString tr(const char *text);
+
 } // namespace Tandem::App

@@ -163,7 +163,7 @@ Room *RoomServer::room(const QString &name, QString *error)
     m_rooms.emplace(name, std::move(room));
     qCInfo(lcServer) << "room" << name << "loaded";
 #ifdef TANDEM_HAVE_REDIS
-    if (auto *bus = static_cast<Cluster::RedisBus *>(m_bus)) {
+    if (Cluster::RedisBus *bus = m_bus) {
         bus->subscribe(channelOf(name));
         r->setRelay(this);
         r->resyncRelay(); // whatever the other instances have that the store did not
@@ -181,7 +181,7 @@ void RoomServer::unloadIfIdle(const QString &name)
     }
     it->second->compact();
 #ifdef TANDEM_HAVE_REDIS
-    if (auto *bus = static_cast<Cluster::RedisBus *>(m_bus)) {
+    if (Cluster::RedisBus *bus = m_bus) {
         bus->unsubscribe(channelOf(name));
     }
 #endif
@@ -228,7 +228,7 @@ QByteArray RoomServer::channelOf(const QString &room)
 void RoomServer::publish(const QString &room, std::span<const uint8_t> message)
 {
 #ifdef TANDEM_HAVE_REDIS
-    if (auto *bus = static_cast<Cluster::RedisBus *>(m_bus)) {
+    if (Cluster::RedisBus *bus = m_bus) {
         // While Redis is down this is dropped; the resync after it returns makes up for it.
         bus->publish(channelOf(room),
                      m_instanceId

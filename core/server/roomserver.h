@@ -16,6 +16,10 @@
 class QTcpServer;
 class QTimer;
 
+namespace Tandem::Cluster {
+class RedisBus;
+}
+
 namespace Tandem::Storage {
 class RoomStore;
 }
@@ -100,7 +104,7 @@ private:
     SocketPoller *m_poller = nullptr;
     WebSocketConnection::Limits m_limits;
     std::unordered_set<WebSocketConnection *> m_handshaking;
-    QObject *m_bus = nullptr; ///< Cluster::RedisBus when sharing rooms, else null
+    Cluster::RedisBus *m_bus = nullptr; ///< when sharing rooms, else null
     QByteArray m_instanceId; ///< prefixes what this instance publishes (its own is dropped)
     QTimer *m_pingTimer = nullptr;
     QTimer *m_awarenessTimer = nullptr;

@@ -629,8 +629,8 @@ int main(int argc, char **argv)
         Server batched;
         if (batched.start(true, {QStringLiteral("--batch-ms"), QStringLiteral("8")})) {
             const auto b = runBroadcast(batched, 100, rates100, stepSeconds);
-            const auto &yb = y.broadcast.size() > 1 ? y.broadcast[1].sustained
-                                                    : decltype(b.sustained) {};
+            const auto &yb
+                    = y.broadcast.size() > 1 ? y.broadcast[1].sustained : decltype(b.sustained) {};
             for (auto it = yb.rbegin(); it != yb.rend(); ++it) {
                 const auto match = b.sustained.find(it->first);
                 if (match == b.sustained.end()) {
@@ -673,10 +673,11 @@ int main(int argc, char **argv)
             for (const auto &[rate, line] : b.steps) {
                 std::printf("  [2 instances] 100 clients %s\n", qPrintable(line));
             }
-            std::printf("  broadcast, 100 cl., 2 inst.: tandem %6.0f /s (p99 %.1f ms, CPU of both %.2f "
-                        "us/delivery) | one instance %6.0f /s (p99 %.1f ms)\n",
-                        b.bestRate, b.p99AtBest, b.cpuUsPerDelivery, t.broadcast[1].bestRate,
-                        t.broadcast[1].p99AtBest);
+            std::printf(
+                    "  broadcast, 100 cl., 2 inst.: tandem %6.0f /s (p99 %.1f ms, CPU of both %.2f "
+                    "us/delivery) | one instance %6.0f /s (p99 %.1f ms)\n",
+                    b.bestRate, b.p99AtBest, b.cpuUsPerDelivery, t.broadcast[1].bestRate,
+                    t.broadcast[1].p99AtBest);
             const auto one = t.broadcast[1].sustained.find(500);
             const auto two = b.sustained.find(500);
             if (one != t.broadcast[1].sustained.end() && two != b.sustained.end()) {

@@ -10,6 +10,7 @@
 #include "core/server/roomserver.h"
 #include "core/storage/postgresroomstore.h"
 #include "core/storage/sqliteroomstore.h"
+#include "tests/support/ports.h"
 #include "tests/support/postgresserver.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/serveprocess.h"
@@ -51,7 +52,7 @@ class tst_Cluster : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        m_redisPort = Testing::RedisServer::freePort();
+        m_redisPort = Testing::freeLoopbackPort();
         m_redis = std::make_unique<Testing::RedisServer>();
         QString error;
         QVERIFY2(m_redis->start(m_redisPort, &error), qPrintable(error));

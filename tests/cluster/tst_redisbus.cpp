@@ -4,6 +4,7 @@
 // after Redis comes back they reconnect by themselves and the subscriptions work again.
 
 #include "core/cluster/redisbus.h"
+#include "tests/support/ports.h"
 #include "tests/support/redisserver.h"
 
 #include <QProcess>
@@ -21,7 +22,7 @@ class tst_RedisBus : public QObject
 private Q_SLOTS:
     void messagesFlowAndSurviveAnOutage()
     {
-        const quint16 port = RedisServer::freePort();
+        const quint16 port = Tandem::Testing::freeLoopbackPort();
         auto redis = std::make_unique<RedisServer>();
         QString error;
         QVERIFY2(redis->start(port, &error), qPrintable(error));

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tests/support/postgresserver.h"
 
+#include "tests/support/ports.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QStandardPaths>
-#include <QTcpServer>
 
 #include <unistd.h>
 
@@ -28,13 +29,6 @@ QString findBin()
     }
     const QString initdb = QStandardPaths::findExecutable(QStringLiteral("initdb"));
     return initdb.isEmpty() ? QString() : QFileInfo(initdb).absolutePath();
-}
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
 }
 
 } // namespace
@@ -100,7 +94,7 @@ bool PostgresServer::start(QString *error)
              error)) {
         return false;
     }
-    m_port = freePort();
+    m_port = freeLoopbackPort();
     if (!restart(error)) {
         return false;
     }

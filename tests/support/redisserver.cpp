@@ -2,7 +2,6 @@
 #include "tests/support/redisserver.h"
 
 #include <QDeadlineTimer>
-#include <QTcpServer>
 
 namespace Tandem::Testing {
 
@@ -37,13 +36,6 @@ void RedisServer::stop()
         m_process.kill();
         m_process.waitForFinished(5000);
     }
-}
-
-quint16 RedisServer::freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
 }
 
 } // namespace Tandem::Testing

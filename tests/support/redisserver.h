@@ -15,8 +15,6 @@ public:
     ~RedisServer() { stop(); }
     bool start(quint16 port, QString *error);
     void stop();
-    /// A free loopback port to start on.
-    static quint16 freePort();
 
 private:
     QProcess m_process;

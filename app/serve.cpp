@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/serve.h"
 
+#include "app/storeoptions.h"
 #include "app/translations.h"
 #include "core/server/roomserver.h"
+#include "core/server/tls.h"
 #include "core/storage/postgresroomstore.h"
 #include "core/storage/sqliteroomstore.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QHostInfo>
+#include <QNetworkInterface>
 #include <QStandardPaths>
 #include <QTextStream>
 
+#include <algorithm>
+#include <climits>
 #include <functional>
 
 #ifdef Q_OS_WIN
@@ -87,6 +93,49 @@ void quitOnSignals(QObject *, std::function<void()> quit)
 }
 #endif
 
+/// `tandem --serve --generate-cert DIR`: a self-signed pair for --cert/--key, and how to use it.
+int generateCertificate(const QCommandLineParser &parser, QTextStream &out, QTextStream &err)
+{
+    const QDir dir(parser.value(QStringLiteral("generate-cert")));
+    QStringList names = parser.values(QStringLiteral("cert-host"));
+    if (names.isEmpty()) {
+        // Every name this machine is likely to be reached by.
+        names << QStringLiteral("localhost") << QHostInfo::localHostName();
+        for (const QHostAddress &a : QNetworkInterface::allAddresses()) {
+            if (a.protocol() == QAbstractSocket::IPv4Protocol || a.isLoopback() || a.isGlobal()) {
+                names << a.toString();
+            }
+        }
+        names.removeAll(QString());
+        names.removeDuplicates();
+    }
+    bool ok = false;
+    const int days = parser.value(QStringLiteral("cert-days")).toInt(&ok);
+    if (!ok || days < 1) {
+        err << tr("tandem: --cert-days needs a number of days") << Qt::endl;
+        return 2;
+    }
+    const QString cert = dir.filePath(QStringLiteral("cert.pem"));
+    const QString key = dir.filePath(QStringLiteral("key.pem"));
+    QString error;
+    if (!Server::generateSelfSignedCertificate(cert, key, names, days, &error)) {
+        err << "tandem: " << error << Qt::endl;
+        return 1;
+    }
+    const auto context = Server::TlsContext::load(cert, key, &error);
+    if (!context) {
+        err << "tandem: " << error << Qt::endl;
+        return 1;
+    }
+    out << "Self-signed certificate for " << names.join(QStringLiteral(", ")) << Qt::endl
+        << "  " << QDir::toNativeSeparators(cert) << Qt::endl
+        << "  " << QDir::toNativeSeparators(key) << " (keep it private)" << Qt::endl
+        << "SHA-256 fingerprint: " << context->fingerprint() << Qt::endl
+        << "Serve with: tandem --serve --cert " << QDir::toNativeSeparators(cert) << " --key "
+        << QDir::toNativeSeparators(key) << Qt::endl;
+    return 0;
+}
+
 } // namespace
 
 void addServeOptions(QCommandLineParser &parser)
@@ -117,10 +166,81 @@ void addServeOptions(QCommandLineParser &parser)
     parser.addOption({QStringLiteral("data-dir"),
                       QCoreApplication::translate("main", "Where rooms are stored."),
                       QStringLiteral("dir")});
+    parser.addOption(
+            {QStringLiteral("cert"),
+             QCoreApplication::translate("main",
+                                         "Serve wss:// (TLS) with this PEM certificate chain "
+                                         "(with --key)."),
+             QStringLiteral("file")});
+    parser.addOption(
+            {QStringLiteral("key"),
+             QCoreApplication::translate("main", "The PEM private key of --cert (unencrypted)."),
+             QStringLiteral("file")});
+    parser.addOption(
+            {QStringLiteral("generate-cert"),
+             QCoreApplication::translate("main",
+                                         "With --serve: write a self-signed certificate and key "
+                                         "(cert.pem, key.pem) into this directory, print its "
+                                         "fingerprint and exit."),
+             QStringLiteral("dir")});
+    parser.addOption(
+            {QStringLiteral("cert-host"),
+             QCoreApplication::translate("main",
+                                         "A host name or IP address the generated certificate is "
+                                         "for (repeatable; default: this machine's names and "
+                                         "addresses)."),
+             QStringLiteral("name")});
+    parser.addOption({QStringLiteral("cert-days"),
+                      QCoreApplication::translate(
+                              "main", "How long the generated certificate is valid (default 825)."),
+                      QStringLiteral("days"), QStringLiteral("825")});
     parser.addOption({QStringLiteral("max-message-bytes"),
                       QCoreApplication::translate(
                               "main", "Largest message a client may send (default 16 MiB)."),
                       QStringLiteral("bytes"), QString::number(16 * 1024 * 1024)});
+    parser.addOption(
+            {QStringLiteral("require-token"),
+             QCoreApplication::translate("main",
+                                         "Admit only clients whose link carries an access token "
+                                         "(see `tandem token`); prints an invite link at start.")});
+    parser.addOption(
+            {QStringLiteral("invite-room"),
+             QCoreApplication::translate(
+                     "main",
+                     "Room of the invite link printed with --require-token (default notes)."),
+             QStringLiteral("room"), QStringLiteral("notes")});
+    const auto limit = [&parser](const char *name, const char *help, const char *value,
+                                 qint64 byDefault) {
+        parser.addOption({QString::fromLatin1(name), QCoreApplication::translate("main", help),
+                          QString::fromLatin1(value), QString::number(byDefault)});
+    };
+    const Server::ServerOptions defaults;
+    limit("max-connections-per-address",
+          QT_TRANSLATE_NOOP("main", "Connections one address may hold (0: no limit; default 64)."),
+          "n", defaults.maxConnectionsPerAddress);
+    limit("max-messages-per-second",
+          QT_TRANSLATE_NOOP("main",
+                            "Messages per second a connection may send on average "
+                            "(bursts of ten times as many pass; 0: no limit; default 200)."),
+          "n", qint64(defaults.maxMessagesPerSecond));
+    limit("max-bytes-per-second",
+          QT_TRANSLATE_NOOP("main",
+                            "Bytes per second a connection may send on average, past a "
+                            "burst of 32 MiB (0: no limit; default 1 MiB)."),
+          "bytes", qint64(defaults.maxBytesPerSecond));
+    limit("max-rooms",
+          QT_TRANSLATE_NOOP("main", "Rooms open at once (0: no limit; default 10000)."), "n",
+          defaults.maxRooms);
+    limit("max-room-bytes",
+          QT_TRANSLATE_NOOP("main",
+                            "Stored size one room may reach (0: no limit; default 64 MiB)."),
+          "bytes", defaults.maxRoomBytes);
+    limit("memory-budget",
+          QT_TRANSLATE_NOOP("main",
+                            "Memory for open rooms, estimated at ten times their stored size "
+                            "(0: no limit; default 2 GiB); beyond it idle rooms close and "
+                            "growth is refused."),
+          "bytes", defaults.memoryBudgetBytes);
     parser.addOption(
             {QStringLiteral("batch-ms"),
              QCoreApplication::translate("main",
@@ -133,6 +253,9 @@ int runServer(const QCommandLineParser &parser)
 {
     QTextStream err(stderr);
     QTextStream out(stdout);
+    if (parser.isSet(QStringLiteral("generate-cert"))) {
+        return generateCertificate(parser, out, err);
+    }
     Server::ServerOptions options;
     bool ok = false;
     if (!options.host.setAddress(parser.value(QStringLiteral("host")))) {
@@ -157,6 +280,37 @@ int runServer(const QCommandLineParser &parser)
         err << tr("tandem: --batch-ms needs a number from 0 to 1000") << Qt::endl;
         return 2;
     }
+    // The limits: whole numbers, 0 turns one off.
+    const auto readLimit = [&](const char *name, qint64 *value) {
+        *value = parser.value(QString::fromLatin1(name)).toLongLong(&ok);
+        if (!ok || *value < 0) {
+            err << tr("tandem: --%1 needs a number (0 for no limit)").arg(QLatin1String(name))
+                << Qt::endl;
+            return false;
+        }
+        return true;
+    };
+    qint64 perAddress = 0, messages = 0, bytes = 0, rooms = 0;
+    if (!readLimit("max-connections-per-address", &perAddress)
+        || !readLimit("max-messages-per-second", &messages)
+        || !readLimit("max-bytes-per-second", &bytes) || !readLimit("max-rooms", &rooms)
+        || !readLimit("max-room-bytes", &options.maxRoomBytes)
+        || !readLimit("memory-budget", &options.memoryBudgetBytes)) {
+        return 2;
+    }
+    options.maxConnectionsPerAddress = int(std::min<qint64>(perAddress, INT_MAX));
+    options.maxMessagesPerSecond = double(messages);
+    options.messageBurst = 10.0 * double(messages);
+    options.maxBytesPerSecond = double(bytes);
+    options.byteBurst = std::max(32.0 * 1024 * 1024, double(options.maxMessageBytes));
+    options.maxRooms = int(std::min<qint64>(rooms, INT_MAX));
+    options.requireToken = parser.isSet(QStringLiteral("require-token"));
+    const QString inviteRoom
+            = Server::RoomServer::roomNameFromTyped(parser.value(QStringLiteral("invite-room")));
+    if (options.requireToken && !Server::RoomServer::isValidRoomName(inviteRoom)) {
+        err << tr("tandem: --invite-room needs a room name") << Qt::endl;
+        return 2;
+    }
     if (parser.isSet(QStringLiteral("redis"))) {
         const QString redis = parser.value(QStringLiteral("redis"));
         const qsizetype colon = redis.lastIndexOf(QLatin1Char(':'));
@@ -168,30 +322,20 @@ int runServer(const QCommandLineParser &parser)
         options.redisHost = colon > 0 ? redis.left(colon) : redis;
         options.redisPort = quint16(redisPort);
     }
-    QString dataDir = parser.value(QStringLiteral("data-dir"));
-    if (dataDir.isEmpty()) {
-        dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
-                + QStringLiteral("/server");
+    options.certFile = parser.value(QStringLiteral("cert"));
+    options.keyFile = parser.value(QStringLiteral("key"));
+    if (options.certFile.isEmpty() != options.keyFile.isEmpty()) {
+        err << tr("tandem: --cert and --key go together") << Qt::endl;
+        return 2;
     }
-    if (!QDir().mkpath(dataDir)) {
-        err << tr("tandem: cannot create the data directory %1").arg(dataDir) << Qt::endl;
+    QString error;
+    StoreChoice store = selectStore(parser, &error); // shared with `tandem token`
+    if (!store.store) {
+        err << error << Qt::endl;
         return 1;
     }
-    std::unique_ptr<Storage::RoomStore> store;
-    QString storeName;
-    if (parser.isSet(QStringLiteral("store"))) {
-        const QUrl url(parser.value(QStringLiteral("store")));
-        auto pg = std::make_unique<Storage::PostgresRoomStore>(url);
-        storeName = pg->displayUrl(); // never the password
-        store = std::move(pg);
-    } else {
-        storeName
-                = QDir::toNativeSeparators(QDir(dataDir).filePath(QStringLiteral("rooms.sqlite")));
-        store = std::make_unique<Storage::SqliteRoomStore>(
-                QDir(dataDir).filePath(QStringLiteral("rooms.sqlite")));
-    }
-    Server::RoomServer server(options, std::move(store));
-    QString error;
+    const QString storeName = store.name;
+    Server::RoomServer server(options, std::move(store.store));
     if (!server.listen(&error)) {
         err << "tandem: " << error << Qt::endl;
         return 1;
@@ -203,6 +347,25 @@ int runServer(const QCommandLineParser &parser)
     out << "Tandem " << QCoreApplication::applicationVersion() << " serving rooms at "
         << server.url().toString() << "<room>" << Qt::endl;
     out << "Data: " << storeName << Qt::endl;
+    if (!server.certificateFingerprint().isEmpty()) {
+        out << "TLS certificate SHA-256 fingerprint: " << server.certificateFingerprint()
+            << Qt::endl;
+    }
+    if (options.requireToken) {
+        constexpr qint64 week = 7 * 24 * 3600;
+        const QByteArray token = server.issueToken(
+                inviteRoom, false, week, QStringLiteral("printed by tandem --serve"), &error);
+        if (token.isEmpty()) {
+            err << "tandem: " << error << Qt::endl;
+            return 1;
+        }
+        out << "Access tokens are required. Invite link to room " << inviteRoom
+            << " (read and write, valid 7 days):" << Qt::endl
+            << "  " << server.inviteUrl(inviteRoom, token).toString(QUrl::FullyEncoded) << Qt::endl
+            << "More links: tandem token issue ROOM [--read] with this server's --data-dir or "
+               "--store."
+            << Qt::endl;
+    }
     const int code = QCoreApplication::exec();
     server.shutdown();
     return code;

@@ -119,6 +119,198 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <source>tandem: --redis needs host:port, got %1</source>
         <translation>tandem: --redis braucht host:port, erhalten: %1</translation>
     </message>
+    <message>
+        <source>Issues, lists and revokes access tokens of a server&apos;s store.
+
+  tandem token issue ROOM [--read] [--days N] [--label TEXT] [--url URL]
+  tandem token list
+  tandem token revoke ID
+
+Each takes the server&apos;s --data-dir DIR or --store postgres://… (as tandem --serve). ROOM * makes a token for every room.
+
+Exit codes: 0 done, 1 the store cannot be used, 2 usage, 4 no such token.</source>
+        <translation>Stellt Zugangstoken im Speicher eines Servers aus, listet sie auf und widerruft sie.
+
+  tandem token issue ROOM [--read] [--days N] [--label TEXT] [--url URL]
+  tandem token list
+  tandem token revoke ID
+
+Jeder Befehl braucht das --data-dir DIR oder --store postgres://… des Servers (wie bei tandem --serve). ROOM * erstellt ein Token für jeden Raum.
+
+Exit-Codes: 0 erledigt, 1 Speicher nicht nutzbar, 2 falscher Aufruf, 4 kein solches Token.</translation>
+    </message>
+    <message>
+        <source>token</source>
+        <translation>token</translation>
+    </message>
+    <message>
+        <source>issue, list or revoke</source>
+        <translation>issue, list oder revoke</translation>
+    </message>
+    <message>
+        <source>issue: the room (* for every room); revoke: the token id</source>
+        <translation>issue: der Raum (* für jeden Raum); revoke: die Token-ID</translation>
+    </message>
+    <message>
+        <source>issue: read-only access.</source>
+        <translation>issue: nur Lesezugriff.</translation>
+    </message>
+    <message>
+        <source>issue: days until the token expires (default 30; 0 = never).</source>
+        <translation>issue: Tage bis zum Ablauf des Tokens (Standard: 30; 0 = nie).</translation>
+    </message>
+    <message>
+        <source>issue: a note for the list, e.g. who the token is for.</source>
+        <translation>issue: ein Vermerk für die Liste, z. B. für wen das Token ist.</translation>
+    </message>
+    <message>
+        <source>issue: the server&apos;s address, to print an invite link (e.g. ws://host:1234).</source>
+        <translation>issue: die Adresse des Servers, um einen Einladungslink auszugeben (z. B. ws://host:1234).</translation>
+    </message>
+    <message>
+        <source>tandem: %1 (see tandem token --help)</source>
+        <translation>tandem: %1 (siehe tandem token --help)</translation>
+    </message>
+    <message>
+        <source>token needs issue, list or revoke</source>
+        <translation>token braucht issue, list oder revoke</translation>
+    </message>
+    <message>
+        <source>--store and --data-dir cannot be combined</source>
+        <translation>--store und --data-dir können nicht kombiniert werden</translation>
+    </message>
+    <message>
+        <source>--days needs a number from 0 (never expires) to 36500</source>
+        <translation>--days braucht eine Zahl von 0 (läuft nie ab) bis 36500</translation>
+    </message>
+    <message>
+        <source>--url needs the server&apos;s address such as ws://host:1234</source>
+        <translation>--url braucht die Adresse des Servers wie ws://host:1234</translation>
+    </message>
+    <message>
+        <source>not a room name: %1</source>
+        <translation>kein Raumname: %1</translation>
+    </message>
+    <message>
+        <source>Token id: %1</source>
+        <translation>Token-ID: %1</translation>
+    </message>
+    <message>
+        <source>read only</source>
+        <translation>nur lesen</translation>
+    </message>
+    <message>
+        <source>read and write</source>
+        <translation>lesen und schreiben</translation>
+    </message>
+    <message>
+        <source>never expires</source>
+        <translation>läuft nie ab</translation>
+    </message>
+    <message>
+        <source>expires %1</source>
+        <translation>gültig bis %1</translation>
+    </message>
+    <message>
+        <source>Every room, %1, %2.</source>
+        <translation>Jeder Raum, %1, %2.</translation>
+    </message>
+    <message>
+        <source>Room %1, %2, %3.</source>
+        <translation>Raum %1, %2, %3.</translation>
+    </message>
+    <message>
+        <source>Replace &lt;room&gt; in the link with the name of a room.</source>
+        <translation>Ersetzen Sie &lt;room&gt; im Link durch den Namen eines Raums.</translation>
+    </message>
+    <message>
+        <source>Store: %1</source>
+        <translation>Speicher: %1</translation>
+    </message>
+    <message>
+        <source>tandem: no such token: %1</source>
+        <translation>tandem: Kein solches Token: %1</translation>
+    </message>
+    <message>
+        <source>Revoked token %1: servers using this store refuse it within seconds.</source>
+        <translation>Token %1 widerrufen: Server, die diesen Speicher nutzen, lehnen es innerhalb von Sekunden ab.</translation>
+    </message>
+    <message>
+        <source>No tokens in %1.</source>
+        <translation>Keine Token in %1.</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>ROOM</source>
+        <translation>RAUM</translation>
+    </message>
+    <message>
+        <source>ACCESS</source>
+        <translation>ZUGRIFF</translation>
+    </message>
+    <message>
+        <source>EXPIRES</source>
+        <translation>ABLAUF</translation>
+    </message>
+    <message>
+        <source>LABEL</source>
+        <translation>VERMERK</translation>
+    </message>
+    <message>
+        <source>REVOKED</source>
+        <translation>WIDERRUFEN</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>nie</translation>
+    </message>
+    <message>
+        <source>%1 (expired)</source>
+        <translation>%1 (abgelaufen)</translation>
+    </message>
+    <message>
+        <source>read</source>
+        <translation>lesen</translation>
+    </message>
+    <message>
+        <source>write</source>
+        <translation>schreiben</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>ja</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>nein</translation>
+    </message>
+    <message>
+        <source>tandem: --cert-days needs a number of days</source>
+        <translation>tandem: --cert-days braucht eine Anzahl von Tagen</translation>
+    </message>
+    <message>
+        <source>tandem: --%1 needs a number (0 for no limit)</source>
+        <translation>tandem: --%1 braucht eine Zahl (0 für unbegrenzt)</translation>
+    </message>
+    <message>
+        <source>tandem: --invite-room needs a room name</source>
+        <translation>tandem: --invite-room braucht einen Raumnamen</translation>
+    </message>
+    <message>
+        <source>tandem: --cert and --key go together</source>
+        <translation>tandem: --cert und --key gehören zusammen</translation>
+    </message>
+    <message>
+        <source>The server&apos;s data directory (its rooms.sqlite).</source>
+        <translation>Das Datenverzeichnis des Servers (seine rooms.sqlite).</translation>
+    </message>
+    <message>
+        <source>The server&apos;s PostgreSQL store instead (postgres://user:password@host:port/db).</source>
+        <translation>Stattdessen der PostgreSQL-Speicher des Servers (postgres://benutzer:passwort@host:port/db).</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Client::Identity</name>
@@ -175,12 +367,83 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <source>the server closed the connection (code %1)</source>
         <translation>der Server hat die Verbindung geschlossen (Code %1)</translation>
     </message>
+    <message>
+        <source>The server&apos;s certificate is not trusted yet (SHA-256 fingerprint %1)</source>
+        <translation>Dem Zertifikat des Servers wird noch nicht vertraut (SHA-256-Fingerabdruck %1)</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate changed since you last connected: this may be someone intercepting the connection. Not connecting. (Known SHA-256 fingerprint %1, now %2)</source>
+        <translation>Das Zertifikat des Servers hat sich seit Ihrer letzten Verbindung geändert: Möglicherweise fängt jemand die Verbindung ab. Es wird keine Verbindung hergestellt. (Bekannter SHA-256-Fingerabdruck %1, jetzt %2)</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Server::RoomServer</name>
     <message>
         <source>cannot listen on %1:%2: %3</source>
         <translation>kann nicht auf %1:%2 lauschen: %3</translation>
+    </message>
+    <message>
+        <source>TLS needs both a certificate and a private key file</source>
+        <translation>TLS braucht sowohl eine Zertifikatsdatei als auch eine Datei mit dem privaten Schlüssel</translation>
+    </message>
+</context>
+<context>
+    <name>Tandem::Server::TlsContext</name>
+    <message>
+        <source>cannot read the certificate file %1: %2</source>
+        <translation>kann die Zertifikatsdatei %1 nicht lesen: %2</translation>
+    </message>
+    <message>
+        <source>cannot read the private key file %1: %2</source>
+        <translation>kann die Schlüsseldatei %1 nicht lesen: %2</translation>
+    </message>
+    <message>
+        <source>%1 holds no PEM certificate (%2)</source>
+        <translation>%1 enthält kein PEM-Zertifikat (%2)</translation>
+    </message>
+    <message>
+        <source>%1 holds no unencrypted PEM private key (%2)</source>
+        <translation>%1 enthält keinen unverschlüsselten privaten PEM-Schlüssel (%2)</translation>
+    </message>
+    <message>
+        <source>cannot set up TLS: %1</source>
+        <translation>TLS kann nicht eingerichtet werden: %1</translation>
+    </message>
+    <message>
+        <source>cannot use the certificate in %1: %2</source>
+        <translation>das Zertifikat in %1 kann nicht verwendet werden: %2</translation>
+    </message>
+    <message>
+        <source>cannot use the certificate chain in %1: %2</source>
+        <translation>die Zertifikatskette in %1 kann nicht verwendet werden: %2</translation>
+    </message>
+    <message>
+        <source>the private key in %1 does not belong to the certificate in %2</source>
+        <translation>der private Schlüssel in %1 gehört nicht zum Zertifikat in %2</translation>
+    </message>
+    <message>
+        <source>cannot compute the certificate&apos;s fingerprint: %1</source>
+        <translation>der Fingerabdruck des Zertifikats kann nicht berechnet werden: %1</translation>
+    </message>
+    <message>
+        <source>cannot make a certificate: %1 (%2)</source>
+        <translation>es kann kein Zertifikat erstellt werden: %1 (%2)</translation>
+    </message>
+    <message>
+        <source>cannot make a certificate without host names or validity</source>
+        <translation>ohne Hostnamen oder Gültigkeitsdauer kann kein Zertifikat erstellt werden</translation>
+    </message>
+    <message>
+        <source>cannot make a certificate for %1: not a host name</source>
+        <translation>für %1 kann kein Zertifikat erstellt werden: kein Hostname</translation>
+    </message>
+    <message>
+        <source>cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>this build of Tandem has no TLS support (OpenSSL)</source>
+        <translation>diese Tandem-Version unterstützt kein TLS (OpenSSL)</translation>
     </message>
 </context>
 <context>
@@ -459,26 +722,12 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
         <translation>Raum bereitstellen</translation>
     </message>
     <message>
-        <source>Port for teammates to connect to:</source>
-        <translation>Port, über den sich Ihr Team verbindet:</translation>
-    </message>
-    <message>
-        <source>Room name:</source>
-        <translation>Raumname:</translation>
-    </message>
-    <message>
         <source>Cannot host the room</source>
         <translation>Der Raum kann nicht bereitgestellt werden</translation>
     </message>
     <message>
         <source>Room hosted</source>
         <translation>Raum bereitgestellt</translation>
-    </message>
-    <message>
-        <source>Teammates can join with:
-%1</source>
-        <translation>Ihr Team kann so beitreten:
-%1</translation>
     </message>
     <message>
         <source>Rename Note</source>
@@ -538,6 +787,82 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
     <message>
         <source>F&amp;ind…</source>
         <translation>Su&amp;chen…</translation>
+    </message>
+    <message>
+        <source>Unknown certificate</source>
+        <translation>Unbekanntes Zertifikat</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;The server &lt;b&gt;%1&lt;/b&gt; uses a certificate that is not signed by an authority this computer trusts (a self-signed certificate, as Tandem makes).&lt;/p&gt;&lt;p&gt;Compare its SHA-256 fingerprint with the one the host sees (ask them over another channel):&lt;/p&gt;%2</source>
+        <translation>&lt;p&gt;Der Server &lt;b&gt;%1&lt;/b&gt; verwendet ein Zertifikat, das nicht von einer Stelle signiert ist, der dieser Computer vertraut (ein selbstsigniertes Zertifikat, wie Tandem es erstellt).&lt;/p&gt;&lt;p&gt;Vergleichen Sie seinen SHA-256-Fingerabdruck mit dem, den die Person sieht, die den Raum bereitstellt (fragen Sie sie über einen anderen Kanal):&lt;/p&gt;%2</translation>
+    </message>
+    <message>
+        <source>Trust and connect</source>
+        <translation>Vertrauen und verbinden</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate changed</source>
+        <translation>Das Zertifikat des Servers hat sich geändert</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;The certificate of %1 is not the one you trusted before.&lt;/b&gt;&lt;/p&gt;&lt;p&gt;Someone may be intercepting the connection, or the host made a new certificate. Tandem did not connect. Ask the host which fingerprint their server has now.&lt;/p&gt;&lt;p&gt;Trusted before:&lt;/p&gt;%2&lt;p&gt;Now:&lt;/p&gt;%3</source>
+        <translation>&lt;p&gt;&lt;b&gt;Das Zertifikat von %1 ist nicht das, dem Sie zuvor vertraut haben.&lt;/b&gt;&lt;/p&gt;&lt;p&gt;Möglicherweise fängt jemand die Verbindung ab, oder die Person, die den Raum bereitstellt, hat ein neues Zertifikat erstellt. Tandem hat keine Verbindung hergestellt. Fragen Sie sie, welchen Fingerabdruck ihr Server jetzt hat.&lt;/p&gt;&lt;p&gt;Bisher vertraut:&lt;/p&gt;%2&lt;p&gt;Jetzt:&lt;/p&gt;%3</translation>
+    </message>
+    <message>
+        <source>Trust the new certificate</source>
+        <translation>Dem neuen Zertifikat vertrauen</translation>
+    </message>
+    <message>
+        <source>Connected, read-only: you can read along but not change notes</source>
+        <translation>Verbunden, nur lesen: Sie können mitlesen, aber keine Notizen ändern</translation>
+    </message>
+    <message>
+        <source>Not connected: %1. Your changes are kept on this computer.</source>
+        <translation>Nicht verbunden: %1. Ihre Änderungen bleiben auf diesem Computer erhalten.</translation>
+    </message>
+    <message>
+        <source>Port for teammates to connect to</source>
+        <translation>Port, mit dem sich Teammitglieder verbinden</translation>
+    </message>
+    <message>
+        <source>Room name</source>
+        <translation>Raumname</translation>
+    </message>
+    <message>
+        <source>&amp;Encrypt (wss://)</source>
+        <translation>&amp;Verschlüsseln (wss://)</translation>
+    </message>
+    <message>
+        <source>Teammates connect over TLS. The certificate is self-signed: the first time, they compare its fingerprint with the one shown here.</source>
+        <translation>Teammitglieder verbinden sich über TLS. Das Zertifikat ist selbstsigniert: Beim ersten Mal vergleichen sie seinen Fingerabdruck mit dem hier angezeigten.</translation>
+    </message>
+    <message>
+        <source>&amp;Port for teammates to connect to:</source>
+        <translation>&amp;Port, mit dem sich Teammitglieder verbinden:</translation>
+    </message>
+    <message>
+        <source>&amp;Room name:</source>
+        <translation>&amp;Raumname:</translation>
+    </message>
+    <message>
+        <source>Only people with a link can join. The links are valid for 30 days.</source>
+        <translation>Nur Personen mit einem Link können beitreten. Die Links sind 30 Tage gültig.</translation>
+    </message>
+    <message>
+        <source>Copy: %1</source>
+        <translation>Kopieren: %1</translation>
+    </message>
+    <message>
+        <source>For teammates who may &amp;edit:</source>
+        <translation>Für Teammitglieder, die &amp;bearbeiten dürfen:</translation>
+    </message>
+    <message>
+        <source>For guests who may only &amp;read:</source>
+        <translation>Für Gäste, die nur &amp;lesen dürfen:</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;The certificate&apos;s SHA-256 fingerprint, for them to compare when Tandem asks:&lt;/p&gt;%1</source>
+        <translation>&lt;p&gt;Der SHA-256-Fingerabdruck des Zertifikats, zum Vergleichen, wenn Tandem danach fragt:&lt;/p&gt;%1</translation>
     </message>
 </context>
 <context>
@@ -657,6 +982,58 @@ Exit-Codes: 0 erledigt, 1 Fehler bei einer lokalen Datei, 2 falscher Aufruf, 3 S
     <message>
         <source>Share rooms with other servers through Redis at host:port (with --store postgres://… for one store).</source>
         <translation>Räume über Redis unter host:port mit anderen Servern teilen (mit --store postgres://… für einen gemeinsamen Speicher).</translation>
+    </message>
+    <message>
+        <source>Serve wss:// (TLS) with this PEM certificate chain (with --key).</source>
+        <translation>wss:// (TLS) mit dieser PEM-Zertifikatskette anbieten (mit --key).</translation>
+    </message>
+    <message>
+        <source>The PEM private key of --cert (unencrypted).</source>
+        <translation>Der private PEM-Schlüssel zu --cert (unverschlüsselt).</translation>
+    </message>
+    <message>
+        <source>With --serve: write a self-signed certificate and key (cert.pem, key.pem) into this directory, print its fingerprint and exit.</source>
+        <translation>Mit --serve: ein selbstsigniertes Zertifikat samt Schlüssel (cert.pem, key.pem) in dieses Verzeichnis schreiben, seinen Fingerabdruck ausgeben und beenden.</translation>
+    </message>
+    <message>
+        <source>A host name or IP address the generated certificate is for (repeatable; default: this machine&apos;s names and addresses).</source>
+        <translation>Ein Hostname oder eine IP-Adresse für das erzeugte Zertifikat (wiederholbar; Standard: die Namen und Adressen dieses Rechners).</translation>
+    </message>
+    <message>
+        <source>How long the generated certificate is valid (default 825).</source>
+        <translation>Gültigkeitsdauer des erzeugten Zertifikats (Standard: 825).</translation>
+    </message>
+    <message>
+        <source>Admit only clients whose link carries an access token (see `tandem token`); prints an invite link at start.</source>
+        <translation>Nur Clients zulassen, deren Link ein Zugangstoken enthält (siehe `tandem token`); gibt beim Start einen Einladungslink aus.</translation>
+    </message>
+    <message>
+        <source>Room of the invite link printed with --require-token (default notes).</source>
+        <translation>Raum des mit --require-token ausgegebenen Einladungslinks (Standard: notes).</translation>
+    </message>
+    <message>
+        <source>Connections one address may hold (0: no limit; default 64).</source>
+        <translation>Verbindungen, die eine Adresse halten darf (0: unbegrenzt; Standard: 64).</translation>
+    </message>
+    <message>
+        <source>Messages per second a connection may send on average (bursts of ten times as many pass; 0: no limit; default 200).</source>
+        <translation>Nachrichten pro Sekunde, die eine Verbindung im Mittel senden darf (Spitzen bis zum Zehnfachen gehen durch; 0: unbegrenzt; Standard: 200).</translation>
+    </message>
+    <message>
+        <source>Bytes per second a connection may send on average, past a burst of 32 MiB (0: no limit; default 1 MiB).</source>
+        <translation>Bytes pro Sekunde, die eine Verbindung nach einer Spitze von 32 MiB im Mittel senden darf (0: unbegrenzt; Standard: 1 MiB).</translation>
+    </message>
+    <message>
+        <source>Rooms open at once (0: no limit; default 10000).</source>
+        <translation>Gleichzeitig geöffnete Räume (0: unbegrenzt; Standard: 10000).</translation>
+    </message>
+    <message>
+        <source>Stored size one room may reach (0: no limit; default 64 MiB).</source>
+        <translation>Gespeicherte Größe, die ein Raum erreichen darf (0: unbegrenzt; Standard: 64 MiB).</translation>
+    </message>
+    <message>
+        <source>Memory for open rooms, estimated at ten times their stored size (0: no limit; default 2 GiB); beyond it idle rooms close and growth is refused.</source>
+        <translation>Arbeitsspeicher für geöffnete Räume, geschätzt auf das Zehnfache ihrer gespeicherten Größe (0: unbegrenzt; Standard: 2 GiB); darüber hinaus werden inaktive Räume geschlossen und weiteres Wachstum abgelehnt.</translation>
     </message>
 </context>
 </TS>

@@ -119,6 +119,198 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <source>tandem: --redis needs host:port, got %1</source>
         <translation>tandem: --redis necesita host:puerto; se recibió %1</translation>
     </message>
+    <message>
+        <source>Issues, lists and revokes access tokens of a server&apos;s store.
+
+  tandem token issue ROOM [--read] [--days N] [--label TEXT] [--url URL]
+  tandem token list
+  tandem token revoke ID
+
+Each takes the server&apos;s --data-dir DIR or --store postgres://… (as tandem --serve). ROOM * makes a token for every room.
+
+Exit codes: 0 done, 1 the store cannot be used, 2 usage, 4 no such token.</source>
+        <translation>Emite, lista y revoca los tokens de acceso del almacenamiento de un servidor.
+
+  tandem token issue ROOM [--read] [--days N] [--label TEXT] [--url URL]
+  tandem token list
+  tandem token revoke ID
+
+Cada uno recibe el --data-dir DIR o el --store postgres://… del servidor (como en tandem --serve). ROOM * crea un token para todas las salas.
+
+Códigos de salida: 0 hecho, 1 no se puede usar el almacenamiento, 2 uso incorrecto, 4 no existe el token.</translation>
+    </message>
+    <message>
+        <source>token</source>
+        <translation>token</translation>
+    </message>
+    <message>
+        <source>issue, list or revoke</source>
+        <translation>issue, list o revoke</translation>
+    </message>
+    <message>
+        <source>issue: the room (* for every room); revoke: the token id</source>
+        <translation>issue: la sala (* para todas las salas); revoke: el identificador del token</translation>
+    </message>
+    <message>
+        <source>issue: read-only access.</source>
+        <translation>issue: acceso de solo lectura.</translation>
+    </message>
+    <message>
+        <source>issue: days until the token expires (default 30; 0 = never).</source>
+        <translation>issue: días hasta que caduque el token (por defecto 30; 0 = nunca).</translation>
+    </message>
+    <message>
+        <source>issue: a note for the list, e.g. who the token is for.</source>
+        <translation>issue: una etiqueta para la lista, p. ej. para quién es el token.</translation>
+    </message>
+    <message>
+        <source>issue: the server&apos;s address, to print an invite link (e.g. ws://host:1234).</source>
+        <translation>issue: la dirección del servidor, para mostrar un enlace de invitación (p. ej. ws://host:1234).</translation>
+    </message>
+    <message>
+        <source>tandem: %1 (see tandem token --help)</source>
+        <translation>tandem: %1 (consulta tandem token --help)</translation>
+    </message>
+    <message>
+        <source>token needs issue, list or revoke</source>
+        <translation>token necesita issue, list o revoke</translation>
+    </message>
+    <message>
+        <source>--store and --data-dir cannot be combined</source>
+        <translation>--store y --data-dir no se pueden combinar</translation>
+    </message>
+    <message>
+        <source>--days needs a number from 0 (never expires) to 36500</source>
+        <translation>--days necesita un número de 0 (no caduca nunca) a 36500</translation>
+    </message>
+    <message>
+        <source>--url needs the server&apos;s address such as ws://host:1234</source>
+        <translation>--url necesita la dirección del servidor, como ws://host:1234</translation>
+    </message>
+    <message>
+        <source>not a room name: %1</source>
+        <translation>no es un nombre de sala: %1</translation>
+    </message>
+    <message>
+        <source>Token id: %1</source>
+        <translation>Identificador del token: %1</translation>
+    </message>
+    <message>
+        <source>read only</source>
+        <translation>solo lectura</translation>
+    </message>
+    <message>
+        <source>read and write</source>
+        <translation>lectura y escritura</translation>
+    </message>
+    <message>
+        <source>never expires</source>
+        <translation>no caduca nunca</translation>
+    </message>
+    <message>
+        <source>expires %1</source>
+        <translation>caduca el %1</translation>
+    </message>
+    <message>
+        <source>Every room, %1, %2.</source>
+        <translation>Todas las salas, %1, %2.</translation>
+    </message>
+    <message>
+        <source>Room %1, %2, %3.</source>
+        <translation>Sala %1, %2, %3.</translation>
+    </message>
+    <message>
+        <source>Replace &lt;room&gt; in the link with the name of a room.</source>
+        <translation>Sustituye &lt;room&gt; en el enlace por el nombre de una sala.</translation>
+    </message>
+    <message>
+        <source>Store: %1</source>
+        <translation>Almacenamiento: %1</translation>
+    </message>
+    <message>
+        <source>tandem: no such token: %1</source>
+        <translation>tandem: no existe el token: %1</translation>
+    </message>
+    <message>
+        <source>Revoked token %1: servers using this store refuse it within seconds.</source>
+        <translation>Token %1 revocado: los servidores que usan este almacenamiento lo rechazan en cuestión de segundos.</translation>
+    </message>
+    <message>
+        <source>No tokens in %1.</source>
+        <translation>No hay tokens en %1.</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>ROOM</source>
+        <translation>SALA</translation>
+    </message>
+    <message>
+        <source>ACCESS</source>
+        <translation>ACCESO</translation>
+    </message>
+    <message>
+        <source>EXPIRES</source>
+        <translation>CADUCA</translation>
+    </message>
+    <message>
+        <source>LABEL</source>
+        <translation>ETIQUETA</translation>
+    </message>
+    <message>
+        <source>REVOKED</source>
+        <translation>REVOCADO</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>nunca</translation>
+    </message>
+    <message>
+        <source>%1 (expired)</source>
+        <translation>%1 (caducado)</translation>
+    </message>
+    <message>
+        <source>read</source>
+        <translation>lectura</translation>
+    </message>
+    <message>
+        <source>write</source>
+        <translation>escritura</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>sí</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>no</translation>
+    </message>
+    <message>
+        <source>tandem: --cert-days needs a number of days</source>
+        <translation>tandem: --cert-days necesita un número de días</translation>
+    </message>
+    <message>
+        <source>tandem: --%1 needs a number (0 for no limit)</source>
+        <translation>tandem: --%1 necesita un número (0 para sin límite)</translation>
+    </message>
+    <message>
+        <source>tandem: --invite-room needs a room name</source>
+        <translation>tandem: --invite-room necesita un nombre de sala</translation>
+    </message>
+    <message>
+        <source>tandem: --cert and --key go together</source>
+        <translation>tandem: --cert y --key van juntos</translation>
+    </message>
+    <message>
+        <source>The server&apos;s data directory (its rooms.sqlite).</source>
+        <translation>El directorio de datos del servidor (su rooms.sqlite).</translation>
+    </message>
+    <message>
+        <source>The server&apos;s PostgreSQL store instead (postgres://user:password@host:port/db).</source>
+        <translation>En su lugar, el almacenamiento PostgreSQL del servidor (postgres://usuario:contraseña@host:puerto/bd).</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Client::Identity</name>
@@ -175,12 +367,83 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <source>the server closed the connection (code %1)</source>
         <translation>el servidor cerró la conexión (código %1)</translation>
     </message>
+    <message>
+        <source>The server&apos;s certificate is not trusted yet (SHA-256 fingerprint %1)</source>
+        <translation>El certificado del servidor aún no es de confianza (huella digital SHA-256 %1)</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate changed since you last connected: this may be someone intercepting the connection. Not connecting. (Known SHA-256 fingerprint %1, now %2)</source>
+        <translation>El certificado del servidor ha cambiado desde tu última conexión: puede que alguien esté interceptando la conexión. No se establece la conexión. (Huella digital SHA-256 conocida %1, ahora %2)</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Server::RoomServer</name>
     <message>
         <source>cannot listen on %1:%2: %3</source>
         <translation>no se puede escuchar en %1:%2: %3</translation>
+    </message>
+    <message>
+        <source>TLS needs both a certificate and a private key file</source>
+        <translation>TLS necesita tanto un certificado como un archivo de clave privada</translation>
+    </message>
+</context>
+<context>
+    <name>Tandem::Server::TlsContext</name>
+    <message>
+        <source>cannot read the certificate file %1: %2</source>
+        <translation>no se puede leer el archivo de certificado %1: %2</translation>
+    </message>
+    <message>
+        <source>cannot read the private key file %1: %2</source>
+        <translation>no se puede leer el archivo de clave privada %1: %2</translation>
+    </message>
+    <message>
+        <source>%1 holds no PEM certificate (%2)</source>
+        <translation>%1 no contiene ningún certificado PEM (%2)</translation>
+    </message>
+    <message>
+        <source>%1 holds no unencrypted PEM private key (%2)</source>
+        <translation>%1 no contiene ninguna clave privada PEM sin cifrar (%2)</translation>
+    </message>
+    <message>
+        <source>cannot set up TLS: %1</source>
+        <translation>no se puede configurar TLS: %1</translation>
+    </message>
+    <message>
+        <source>cannot use the certificate in %1: %2</source>
+        <translation>no se puede usar el certificado de %1: %2</translation>
+    </message>
+    <message>
+        <source>cannot use the certificate chain in %1: %2</source>
+        <translation>no se puede usar la cadena de certificados de %1: %2</translation>
+    </message>
+    <message>
+        <source>the private key in %1 does not belong to the certificate in %2</source>
+        <translation>la clave privada de %1 no corresponde al certificado de %2</translation>
+    </message>
+    <message>
+        <source>cannot compute the certificate&apos;s fingerprint: %1</source>
+        <translation>no se puede calcular la huella digital del certificado: %1</translation>
+    </message>
+    <message>
+        <source>cannot make a certificate: %1 (%2)</source>
+        <translation>no se puede crear un certificado: %1 (%2)</translation>
+    </message>
+    <message>
+        <source>cannot make a certificate without host names or validity</source>
+        <translation>no se puede crear un certificado sin nombres de host ni periodo de validez</translation>
+    </message>
+    <message>
+        <source>cannot make a certificate for %1: not a host name</source>
+        <translation>no se puede crear un certificado para %1: no es un nombre de host</translation>
+    </message>
+    <message>
+        <source>cannot write %1: %2</source>
+        <translation>no se puede escribir %1: %2</translation>
+    </message>
+    <message>
+        <source>this build of Tandem has no TLS support (OpenSSL)</source>
+        <translation>esta versión de Tandem no admite TLS (OpenSSL)</translation>
     </message>
 </context>
 <context>
@@ -459,26 +722,12 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
         <translation>Alojar una sala</translation>
     </message>
     <message>
-        <source>Port for teammates to connect to:</source>
-        <translation>Puerto al que se conectarán tus compañeros:</translation>
-    </message>
-    <message>
-        <source>Room name:</source>
-        <translation>Nombre de la sala:</translation>
-    </message>
-    <message>
         <source>Cannot host the room</source>
         <translation>No se puede alojar la sala</translation>
     </message>
     <message>
         <source>Room hosted</source>
         <translation>Sala alojada</translation>
-    </message>
-    <message>
-        <source>Teammates can join with:
-%1</source>
-        <translation>Tus compañeros pueden unirse con:
-%1</translation>
     </message>
     <message>
         <source>Rename Note</source>
@@ -538,6 +787,82 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
     <message>
         <source>F&amp;ind…</source>
         <translation>B&amp;uscar…</translation>
+    </message>
+    <message>
+        <source>Unknown certificate</source>
+        <translation>Certificado desconocido</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;The server &lt;b&gt;%1&lt;/b&gt; uses a certificate that is not signed by an authority this computer trusts (a self-signed certificate, as Tandem makes).&lt;/p&gt;&lt;p&gt;Compare its SHA-256 fingerprint with the one the host sees (ask them over another channel):&lt;/p&gt;%2</source>
+        <translation>&lt;p&gt;El servidor &lt;b&gt;%1&lt;/b&gt; usa un certificado que no está firmado por una autoridad en la que confíe este equipo (un certificado autofirmado, como los que crea Tandem).&lt;/p&gt;&lt;p&gt;Compara su huella digital SHA-256 con la que ve el anfitrión (pregúntale por otro canal):&lt;/p&gt;%2</translation>
+    </message>
+    <message>
+        <source>Trust and connect</source>
+        <translation>Confiar y conectar</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate changed</source>
+        <translation>El certificado del servidor ha cambiado</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;The certificate of %1 is not the one you trusted before.&lt;/b&gt;&lt;/p&gt;&lt;p&gt;Someone may be intercepting the connection, or the host made a new certificate. Tandem did not connect. Ask the host which fingerprint their server has now.&lt;/p&gt;&lt;p&gt;Trusted before:&lt;/p&gt;%2&lt;p&gt;Now:&lt;/p&gt;%3</source>
+        <translation>&lt;p&gt;&lt;b&gt;El certificado de %1 no es aquel en el que confiaste antes.&lt;/b&gt;&lt;/p&gt;&lt;p&gt;Puede que alguien esté interceptando la conexión o que el anfitrión haya creado un certificado nuevo. Tandem no se ha conectado. Pregunta al anfitrión qué huella digital tiene ahora su servidor.&lt;/p&gt;&lt;p&gt;De confianza hasta ahora:&lt;/p&gt;%2&lt;p&gt;Ahora:&lt;/p&gt;%3</translation>
+    </message>
+    <message>
+        <source>Trust the new certificate</source>
+        <translation>Confiar en el certificado nuevo</translation>
+    </message>
+    <message>
+        <source>Connected, read-only: you can read along but not change notes</source>
+        <translation>Conectado, solo lectura: puedes leer pero no cambiar las notas</translation>
+    </message>
+    <message>
+        <source>Not connected: %1. Your changes are kept on this computer.</source>
+        <translation>No conectado: %1. Tus cambios se conservan en este equipo.</translation>
+    </message>
+    <message>
+        <source>Port for teammates to connect to</source>
+        <translation>Puerto al que se conectan tus compañeros</translation>
+    </message>
+    <message>
+        <source>Room name</source>
+        <translation>Nombre de la sala</translation>
+    </message>
+    <message>
+        <source>&amp;Encrypt (wss://)</source>
+        <translation>Ci&amp;frar (wss://)</translation>
+    </message>
+    <message>
+        <source>Teammates connect over TLS. The certificate is self-signed: the first time, they compare its fingerprint with the one shown here.</source>
+        <translation>Tus compañeros se conectan mediante TLS. El certificado es autofirmado: la primera vez, comparan su huella digital con la que se muestra aquí.</translation>
+    </message>
+    <message>
+        <source>&amp;Port for teammates to connect to:</source>
+        <translation>&amp;Puerto al que se conectan tus compañeros:</translation>
+    </message>
+    <message>
+        <source>&amp;Room name:</source>
+        <translation>&amp;Nombre de la sala:</translation>
+    </message>
+    <message>
+        <source>Only people with a link can join. The links are valid for 30 days.</source>
+        <translation>Solo pueden unirse las personas con un enlace. Los enlaces son válidos durante 30 días.</translation>
+    </message>
+    <message>
+        <source>Copy: %1</source>
+        <translation>Copiar: %1</translation>
+    </message>
+    <message>
+        <source>For teammates who may &amp;edit:</source>
+        <translation>Para compañeros que pueden &amp;editar:</translation>
+    </message>
+    <message>
+        <source>For guests who may only &amp;read:</source>
+        <translation>Para invitados que solo pueden &amp;leer:</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;The certificate&apos;s SHA-256 fingerprint, for them to compare when Tandem asks:&lt;/p&gt;%1</source>
+        <translation>&lt;p&gt;La huella digital SHA-256 del certificado, para que la comparen cuando Tandem lo pida:&lt;/p&gt;%1</translation>
     </message>
 </context>
 <context>
@@ -657,6 +982,58 @@ Códigos de salida: 0 hecho, 1 error de un archivo local, 2 uso incorrecto, 3 se
     <message>
         <source>Share rooms with other servers through Redis at host:port (with --store postgres://… for one store).</source>
         <translation>Compartir las salas con otros servidores mediante Redis en host:puerto (con --store postgres://… para un almacenamiento común).</translation>
+    </message>
+    <message>
+        <source>Serve wss:// (TLS) with this PEM certificate chain (with --key).</source>
+        <translation>Servir wss:// (TLS) con esta cadena de certificados PEM (con --key).</translation>
+    </message>
+    <message>
+        <source>The PEM private key of --cert (unencrypted).</source>
+        <translation>La clave privada PEM de --cert (sin cifrar).</translation>
+    </message>
+    <message>
+        <source>With --serve: write a self-signed certificate and key (cert.pem, key.pem) into this directory, print its fingerprint and exit.</source>
+        <translation>Con --serve: escribir un certificado autofirmado y su clave (cert.pem, key.pem) en este directorio, mostrar su huella digital y salir.</translation>
+    </message>
+    <message>
+        <source>A host name or IP address the generated certificate is for (repeatable; default: this machine&apos;s names and addresses).</source>
+        <translation>Un nombre de host o una dirección IP para el certificado generado (repetible; por defecto: los nombres y direcciones de este equipo).</translation>
+    </message>
+    <message>
+        <source>How long the generated certificate is valid (default 825).</source>
+        <translation>Validez del certificado generado (por defecto 825).</translation>
+    </message>
+    <message>
+        <source>Admit only clients whose link carries an access token (see `tandem token`); prints an invite link at start.</source>
+        <translation>Admitir solo clientes cuyo enlace lleve un token de acceso (consulta `tandem token`); muestra un enlace de invitación al iniciar.</translation>
+    </message>
+    <message>
+        <source>Room of the invite link printed with --require-token (default notes).</source>
+        <translation>Sala del enlace de invitación que muestra --require-token (por defecto notes).</translation>
+    </message>
+    <message>
+        <source>Connections one address may hold (0: no limit; default 64).</source>
+        <translation>Conexiones que puede mantener una dirección (0: sin límite; por defecto 64).</translation>
+    </message>
+    <message>
+        <source>Messages per second a connection may send on average (bursts of ten times as many pass; 0: no limit; default 200).</source>
+        <translation>Mensajes por segundo que una conexión puede enviar de media (pasan ráfagas de diez veces más; 0: sin límite; por defecto 200).</translation>
+    </message>
+    <message>
+        <source>Bytes per second a connection may send on average, past a burst of 32 MiB (0: no limit; default 1 MiB).</source>
+        <translation>Bytes por segundo que una conexión puede enviar de media, tras una ráfaga de 32 MiB (0: sin límite; por defecto 1 MiB).</translation>
+    </message>
+    <message>
+        <source>Rooms open at once (0: no limit; default 10000).</source>
+        <translation>Salas abiertas a la vez (0: sin límite; por defecto 10000).</translation>
+    </message>
+    <message>
+        <source>Stored size one room may reach (0: no limit; default 64 MiB).</source>
+        <translation>Tamaño almacenado que puede alcanzar una sala (0: sin límite; por defecto 64 MiB).</translation>
+    </message>
+    <message>
+        <source>Memory for open rooms, estimated at ten times their stored size (0: no limit; default 2 GiB); beyond it idle rooms close and growth is refused.</source>
+        <translation>Memoria para las salas abiertas, estimada en diez veces su tamaño almacenado (0: sin límite; por defecto 2 GiB); por encima, las salas inactivas se cierran y se rechaza su crecimiento.</translation>
     </message>
 </context>
 </TS>

@@ -119,6 +119,198 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <source>tandem: --redis needs host:port, got %1</source>
         <translation>tandem&#xa0;: --redis attend hôte:port, reçu&#xa0;: %1</translation>
     </message>
+    <message>
+        <source>Issues, lists and revokes access tokens of a server&apos;s store.
+
+  tandem token issue ROOM [--read] [--days N] [--label TEXT] [--url URL]
+  tandem token list
+  tandem token revoke ID
+
+Each takes the server&apos;s --data-dir DIR or --store postgres://… (as tandem --serve). ROOM * makes a token for every room.
+
+Exit codes: 0 done, 1 the store cannot be used, 2 usage, 4 no such token.</source>
+        <translation>Émet, liste et révoque les jetons d’accès du stockage d’un serveur.
+
+  tandem token issue ROOM [--read] [--days N] [--label TEXT] [--url URL]
+  tandem token list
+  tandem token revoke ID
+
+Chaque commande prend le --data-dir DIR ou le --store postgres://… du serveur (comme tandem --serve). ROOM * crée un jeton valable pour tous les salons.
+
+Codes de sortie&#xa0;: 0 terminé, 1 stockage inutilisable, 2 utilisation incorrecte, 4 jeton introuvable.</translation>
+    </message>
+    <message>
+        <source>token</source>
+        <translation>token</translation>
+    </message>
+    <message>
+        <source>issue, list or revoke</source>
+        <translation>issue, list ou revoke</translation>
+    </message>
+    <message>
+        <source>issue: the room (* for every room); revoke: the token id</source>
+        <translation>issue&#xa0;: le salon (* pour tous les salons)&#xa0;; revoke&#xa0;: l’identifiant du jeton</translation>
+    </message>
+    <message>
+        <source>issue: read-only access.</source>
+        <translation>issue&#xa0;: accès en lecture seule.</translation>
+    </message>
+    <message>
+        <source>issue: days until the token expires (default 30; 0 = never).</source>
+        <translation>issue&#xa0;: jours avant l’expiration du jeton (30 par défaut&#xa0;; 0 = jamais).</translation>
+    </message>
+    <message>
+        <source>issue: a note for the list, e.g. who the token is for.</source>
+        <translation>issue&#xa0;: un libellé pour la liste, p. ex. à qui le jeton est destiné.</translation>
+    </message>
+    <message>
+        <source>issue: the server&apos;s address, to print an invite link (e.g. ws://host:1234).</source>
+        <translation>issue&#xa0;: l’adresse du serveur, pour afficher un lien d’invitation (p. ex. ws://host:1234).</translation>
+    </message>
+    <message>
+        <source>tandem: %1 (see tandem token --help)</source>
+        <translation>tandem&#xa0;: %1 (voir tandem token --help)</translation>
+    </message>
+    <message>
+        <source>token needs issue, list or revoke</source>
+        <translation>token nécessite issue, list ou revoke</translation>
+    </message>
+    <message>
+        <source>--store and --data-dir cannot be combined</source>
+        <translation>--store et --data-dir ne peuvent pas être combinés</translation>
+    </message>
+    <message>
+        <source>--days needs a number from 0 (never expires) to 36500</source>
+        <translation>--days nécessite un nombre de 0 (n’expire jamais) à 36500</translation>
+    </message>
+    <message>
+        <source>--url needs the server&apos;s address such as ws://host:1234</source>
+        <translation>--url nécessite l’adresse du serveur, comme ws://host:1234</translation>
+    </message>
+    <message>
+        <source>not a room name: %1</source>
+        <translation>nom de salon non valide&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>Token id: %1</source>
+        <translation>Identifiant du jeton&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>read only</source>
+        <translation>lecture seule</translation>
+    </message>
+    <message>
+        <source>read and write</source>
+        <translation>lecture et écriture</translation>
+    </message>
+    <message>
+        <source>never expires</source>
+        <translation>n’expire jamais</translation>
+    </message>
+    <message>
+        <source>expires %1</source>
+        <translation>expire le %1</translation>
+    </message>
+    <message>
+        <source>Every room, %1, %2.</source>
+        <translation>Tous les salons, %1, %2.</translation>
+    </message>
+    <message>
+        <source>Room %1, %2, %3.</source>
+        <translation>Salon %1, %2, %3.</translation>
+    </message>
+    <message>
+        <source>Replace &lt;room&gt; in the link with the name of a room.</source>
+        <translation>Remplacez &lt;room&gt; dans le lien par le nom d’un salon.</translation>
+    </message>
+    <message>
+        <source>Store: %1</source>
+        <translation>Stockage&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>tandem: no such token: %1</source>
+        <translation>tandem&#xa0;: jeton introuvable&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>Revoked token %1: servers using this store refuse it within seconds.</source>
+        <translation>Jeton %1 révoqué&#xa0;: les serveurs utilisant ce stockage le refusent en quelques secondes.</translation>
+    </message>
+    <message>
+        <source>No tokens in %1.</source>
+        <translation>Aucun jeton dans %1.</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>ROOM</source>
+        <translation>SALON</translation>
+    </message>
+    <message>
+        <source>ACCESS</source>
+        <translation>ACCÈS</translation>
+    </message>
+    <message>
+        <source>EXPIRES</source>
+        <translation>EXPIRATION</translation>
+    </message>
+    <message>
+        <source>LABEL</source>
+        <translation>LIBELLÉ</translation>
+    </message>
+    <message>
+        <source>REVOKED</source>
+        <translation>RÉVOQUÉ</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>jamais</translation>
+    </message>
+    <message>
+        <source>%1 (expired)</source>
+        <translation>%1 (expiré)</translation>
+    </message>
+    <message>
+        <source>read</source>
+        <translation>lecture</translation>
+    </message>
+    <message>
+        <source>write</source>
+        <translation>écriture</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>oui</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>non</translation>
+    </message>
+    <message>
+        <source>tandem: --cert-days needs a number of days</source>
+        <translation>tandem&#xa0;: --cert-days attend un nombre de jours</translation>
+    </message>
+    <message>
+        <source>tandem: --%1 needs a number (0 for no limit)</source>
+        <translation>tandem&#xa0;: --%1 attend un nombre (0 pour aucune limite)</translation>
+    </message>
+    <message>
+        <source>tandem: --invite-room needs a room name</source>
+        <translation>tandem&#xa0;: --invite-room attend un nom de salon</translation>
+    </message>
+    <message>
+        <source>tandem: --cert and --key go together</source>
+        <translation>tandem&#xa0;: --cert et --key vont ensemble</translation>
+    </message>
+    <message>
+        <source>The server&apos;s data directory (its rooms.sqlite).</source>
+        <translation>Le dossier de données du serveur (son rooms.sqlite).</translation>
+    </message>
+    <message>
+        <source>The server&apos;s PostgreSQL store instead (postgres://user:password@host:port/db).</source>
+        <translation>Le stockage PostgreSQL du serveur à la place (postgres://utilisateur:motdepasse@hôte:port/base).</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Client::Identity</name>
@@ -175,12 +367,83 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <source>the server closed the connection (code %1)</source>
         <translation>le serveur a fermé la connexion (code %1)</translation>
     </message>
+    <message>
+        <source>The server&apos;s certificate is not trusted yet (SHA-256 fingerprint %1)</source>
+        <translation>Le certificat du serveur n’est pas encore approuvé (empreinte SHA-256 %1)</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate changed since you last connected: this may be someone intercepting the connection. Not connecting. (Known SHA-256 fingerprint %1, now %2)</source>
+        <translation>Le certificat du serveur a changé depuis votre dernière connexion&#xa0;: quelqu’un intercepte peut-être la connexion. Connexion annulée. (Empreinte SHA-256 connue %1, maintenant %2)</translation>
+    </message>
 </context>
 <context>
     <name>Tandem::Server::RoomServer</name>
     <message>
         <source>cannot listen on %1:%2: %3</source>
         <translation>impossible d’écouter sur %1:%2&#xa0;: %3</translation>
+    </message>
+    <message>
+        <source>TLS needs both a certificate and a private key file</source>
+        <translation>TLS nécessite à la fois un certificat et un fichier de clé privée</translation>
+    </message>
+</context>
+<context>
+    <name>Tandem::Server::TlsContext</name>
+    <message>
+        <source>cannot read the certificate file %1: %2</source>
+        <translation>impossible de lire le fichier de certificat %1&#xa0;: %2</translation>
+    </message>
+    <message>
+        <source>cannot read the private key file %1: %2</source>
+        <translation>impossible de lire le fichier de clé privée %1&#xa0;: %2</translation>
+    </message>
+    <message>
+        <source>%1 holds no PEM certificate (%2)</source>
+        <translation>%1 ne contient aucun certificat PEM (%2)</translation>
+    </message>
+    <message>
+        <source>%1 holds no unencrypted PEM private key (%2)</source>
+        <translation>%1 ne contient aucune clé privée PEM non chiffrée (%2)</translation>
+    </message>
+    <message>
+        <source>cannot set up TLS: %1</source>
+        <translation>impossible de configurer TLS&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>cannot use the certificate in %1: %2</source>
+        <translation>impossible d’utiliser le certificat de %1&#xa0;: %2</translation>
+    </message>
+    <message>
+        <source>cannot use the certificate chain in %1: %2</source>
+        <translation>impossible d’utiliser la chaîne de certificats de %1&#xa0;: %2</translation>
+    </message>
+    <message>
+        <source>the private key in %1 does not belong to the certificate in %2</source>
+        <translation>la clé privée de %1 ne correspond pas au certificat de %2</translation>
+    </message>
+    <message>
+        <source>cannot compute the certificate&apos;s fingerprint: %1</source>
+        <translation>impossible de calculer l’empreinte du certificat&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>cannot make a certificate: %1 (%2)</source>
+        <translation>impossible de créer un certificat&#xa0;: %1 (%2)</translation>
+    </message>
+    <message>
+        <source>cannot make a certificate without host names or validity</source>
+        <translation>impossible de créer un certificat sans noms d’hôte ni durée de validité</translation>
+    </message>
+    <message>
+        <source>cannot make a certificate for %1: not a host name</source>
+        <translation>impossible de créer un certificat pour %1&#xa0;: ce n’est pas un nom d’hôte</translation>
+    </message>
+    <message>
+        <source>cannot write %1: %2</source>
+        <translation>impossible d’écrire %1&#xa0;: %2</translation>
+    </message>
+    <message>
+        <source>this build of Tandem has no TLS support (OpenSSL)</source>
+        <translation>cette version de Tandem ne prend pas en charge TLS (OpenSSL)</translation>
     </message>
 </context>
 <context>
@@ -459,26 +722,12 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
         <translation>Héberger un salon</translation>
     </message>
     <message>
-        <source>Port for teammates to connect to:</source>
-        <translation>Port auquel votre équipe se connecte&#xa0;:</translation>
-    </message>
-    <message>
-        <source>Room name:</source>
-        <translation>Nom du salon&#xa0;:</translation>
-    </message>
-    <message>
         <source>Cannot host the room</source>
         <translation>Impossible d’héberger le salon</translation>
     </message>
     <message>
         <source>Room hosted</source>
         <translation>Salon hébergé</translation>
-    </message>
-    <message>
-        <source>Teammates can join with:
-%1</source>
-        <translation>Votre équipe peut le rejoindre avec&#xa0;:
-%1</translation>
     </message>
     <message>
         <source>Rename Note</source>
@@ -538,6 +787,82 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
     <message>
         <source>F&amp;ind…</source>
         <translation>Rec&amp;hercher…</translation>
+    </message>
+    <message>
+        <source>Unknown certificate</source>
+        <translation>Certificat inconnu</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;The server &lt;b&gt;%1&lt;/b&gt; uses a certificate that is not signed by an authority this computer trusts (a self-signed certificate, as Tandem makes).&lt;/p&gt;&lt;p&gt;Compare its SHA-256 fingerprint with the one the host sees (ask them over another channel):&lt;/p&gt;%2</source>
+        <translation>&lt;p&gt;Le serveur &lt;b&gt;%1&lt;/b&gt; utilise un certificat qui n’est pas signé par une autorité approuvée par cet ordinateur (un certificat auto-signé, comme ceux que crée Tandem).&lt;/p&gt;&lt;p&gt;Comparez son empreinte SHA-256 avec celle que voit l’hôte (demandez-la-lui par un autre moyen)&#xa0;:&lt;/p&gt;%2</translation>
+    </message>
+    <message>
+        <source>Trust and connect</source>
+        <translation>Faire confiance et se connecter</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate changed</source>
+        <translation>Le certificat du serveur a changé</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;The certificate of %1 is not the one you trusted before.&lt;/b&gt;&lt;/p&gt;&lt;p&gt;Someone may be intercepting the connection, or the host made a new certificate. Tandem did not connect. Ask the host which fingerprint their server has now.&lt;/p&gt;&lt;p&gt;Trusted before:&lt;/p&gt;%2&lt;p&gt;Now:&lt;/p&gt;%3</source>
+        <translation>&lt;p&gt;&lt;b&gt;Le certificat de %1 n’est pas celui auquel vous faisiez confiance.&lt;/b&gt;&lt;/p&gt;&lt;p&gt;Quelqu’un intercepte peut-être la connexion, ou l’hôte a créé un nouveau certificat. Tandem ne s’est pas connecté. Demandez à l’hôte quelle empreinte son serveur a maintenant.&lt;/p&gt;&lt;p&gt;Approuvé auparavant&#xa0;:&lt;/p&gt;%2&lt;p&gt;Maintenant&#xa0;:&lt;/p&gt;%3</translation>
+    </message>
+    <message>
+        <source>Trust the new certificate</source>
+        <translation>Faire confiance au nouveau certificat</translation>
+    </message>
+    <message>
+        <source>Connected, read-only: you can read along but not change notes</source>
+        <translation>Connecté, lecture seule&#xa0;: vous pouvez lire mais pas modifier les notes</translation>
+    </message>
+    <message>
+        <source>Not connected: %1. Your changes are kept on this computer.</source>
+        <translation>Non connecté&#xa0;: %1. Vos modifications sont conservées sur cet ordinateur.</translation>
+    </message>
+    <message>
+        <source>Port for teammates to connect to</source>
+        <translation>Port auquel se connectent vos coéquipiers</translation>
+    </message>
+    <message>
+        <source>Room name</source>
+        <translation>Nom du salon</translation>
+    </message>
+    <message>
+        <source>&amp;Encrypt (wss://)</source>
+        <translation>&amp;Chiffrer (wss://)</translation>
+    </message>
+    <message>
+        <source>Teammates connect over TLS. The certificate is self-signed: the first time, they compare its fingerprint with the one shown here.</source>
+        <translation>Vos coéquipiers se connectent via TLS. Le certificat est auto-signé&#xa0;: la première fois, ils comparent son empreinte avec celle affichée ici.</translation>
+    </message>
+    <message>
+        <source>&amp;Port for teammates to connect to:</source>
+        <translation>&amp;Port auquel se connectent vos coéquipiers&#xa0;:</translation>
+    </message>
+    <message>
+        <source>&amp;Room name:</source>
+        <translation>&amp;Nom du salon&#xa0;:</translation>
+    </message>
+    <message>
+        <source>Only people with a link can join. The links are valid for 30 days.</source>
+        <translation>Seules les personnes disposant d’un lien peuvent rejoindre le salon. Les liens sont valables 30 jours.</translation>
+    </message>
+    <message>
+        <source>Copy: %1</source>
+        <translation>Copier&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>For teammates who may &amp;edit:</source>
+        <translation>Pour les coéquipiers qui peuvent &amp;modifier&#xa0;:</translation>
+    </message>
+    <message>
+        <source>For guests who may only &amp;read:</source>
+        <translation>Pour les invités qui peuvent seulement &amp;lire&#xa0;:</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;The certificate&apos;s SHA-256 fingerprint, for them to compare when Tandem asks:&lt;/p&gt;%1</source>
+        <translation>&lt;p&gt;L’empreinte SHA-256 du certificat, à comparer quand Tandem le demande&#xa0;:&lt;/p&gt;%1</translation>
     </message>
 </context>
 <context>
@@ -657,6 +982,58 @@ Codes de sortie&#xa0;: 0 terminé, 1 erreur de fichier local, 2 utilisation inco
     <message>
         <source>Share rooms with other servers through Redis at host:port (with --store postgres://… for one store).</source>
         <translation>Partager les salons avec d’autres serveurs via Redis à hôte:port (avec --store postgres://… pour un stockage commun).</translation>
+    </message>
+    <message>
+        <source>Serve wss:// (TLS) with this PEM certificate chain (with --key).</source>
+        <translation>Servir en wss:// (TLS) avec cette chaîne de certificats PEM (avec --key).</translation>
+    </message>
+    <message>
+        <source>The PEM private key of --cert (unencrypted).</source>
+        <translation>La clé privée PEM de --cert (non chiffrée).</translation>
+    </message>
+    <message>
+        <source>With --serve: write a self-signed certificate and key (cert.pem, key.pem) into this directory, print its fingerprint and exit.</source>
+        <translation>Avec --serve&#xa0;: écrire un certificat auto-signé et sa clé (cert.pem, key.pem) dans ce dossier, afficher son empreinte et quitter.</translation>
+    </message>
+    <message>
+        <source>A host name or IP address the generated certificate is for (repeatable; default: this machine&apos;s names and addresses).</source>
+        <translation>Un nom d’hôte ou une adresse IP pour le certificat généré (répétable&#xa0;; par défaut&#xa0;: les noms et adresses de cette machine).</translation>
+    </message>
+    <message>
+        <source>How long the generated certificate is valid (default 825).</source>
+        <translation>Durée de validité du certificat généré (825 par défaut).</translation>
+    </message>
+    <message>
+        <source>Admit only clients whose link carries an access token (see `tandem token`); prints an invite link at start.</source>
+        <translation>N’admettre que les clients dont le lien contient un jeton d’accès (voir `tandem token`)&#xa0;; affiche un lien d’invitation au démarrage.</translation>
+    </message>
+    <message>
+        <source>Room of the invite link printed with --require-token (default notes).</source>
+        <translation>Salon du lien d’invitation affiché avec --require-token (notes par défaut).</translation>
+    </message>
+    <message>
+        <source>Connections one address may hold (0: no limit; default 64).</source>
+        <translation>Connexions qu’une adresse peut maintenir (0&#xa0;: aucune limite&#xa0;; 64 par défaut).</translation>
+    </message>
+    <message>
+        <source>Messages per second a connection may send on average (bursts of ten times as many pass; 0: no limit; default 200).</source>
+        <translation>Messages par seconde qu’une connexion peut envoyer en moyenne (les rafales dix fois plus grandes passent&#xa0;; 0&#xa0;: aucune limite&#xa0;; 200 par défaut).</translation>
+    </message>
+    <message>
+        <source>Bytes per second a connection may send on average, past a burst of 32 MiB (0: no limit; default 1 MiB).</source>
+        <translation>Octets par seconde qu’une connexion peut envoyer en moyenne, au-delà d’une rafale de 32 Mio (0&#xa0;: aucune limite&#xa0;; 1 Mio par défaut).</translation>
+    </message>
+    <message>
+        <source>Rooms open at once (0: no limit; default 10000).</source>
+        <translation>Salons ouverts simultanément (0&#xa0;: aucune limite&#xa0;; 10000 par défaut).</translation>
+    </message>
+    <message>
+        <source>Stored size one room may reach (0: no limit; default 64 MiB).</source>
+        <translation>Taille stockée qu’un salon peut atteindre (0&#xa0;: aucune limite&#xa0;; 64 Mio par défaut).</translation>
+    </message>
+    <message>
+        <source>Memory for open rooms, estimated at ten times their stored size (0: no limit; default 2 GiB); beyond it idle rooms close and growth is refused.</source>
+        <translation>Mémoire pour les salons ouverts, estimée à dix fois leur taille stockée (0&#xa0;: aucune limite&#xa0;; 2 Gio par défaut)&#xa0;; au-delà, les salons inactifs sont fermés et toute croissance est refusée.</translation>
     </message>
 </context>
 </TS>

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/mainwindow.h"
 
+#include "core/client/knownhosts.h"
 #include "core/client/notes.h"
 #include "core/client/session.h"
+#include "core/server/accesstoken.h"
 #include "core/server/roomserver.h"
+#include "core/server/tls.h"
 #include "core/storage/sqliteroomstore.h"
 #include "ui/editorbinding.h"
 #include "ui/findbar.h"
@@ -12,6 +15,7 @@
 
 #include <QAccessible>
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
 #include <QDialog>
@@ -19,8 +23,10 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontDatabase>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QHostInfo>
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
@@ -29,14 +35,18 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QNetworkInterface>
+#include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSaveFile>
 #include <QSettings>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTextBlock>
 #include <QTimer>
 #include <QToolButton>
+#include <QUrlQuery>
 #include <QVBoxLayout>
 
 #include "resources/icons.h"
@@ -169,12 +179,14 @@ void MainWindow::buildMenus()
                     createNote(title.trimmed());
                 }
             });
-    note->addAction(Resources::icon(u"note-rename"), tr("&Rename…"), this,
-                    &MainWindow::renameCurrent);
-    note->addAction(Resources::icon(u"note-delete"), tr("&Delete"), this,
-                    &MainWindow::deleteCurrent);
+    m_writeActions << note->actions().constLast();
+    m_writeActions << note->addAction(Resources::icon(u"note-rename"), tr("&Rename…"), this,
+                                      &MainWindow::renameCurrent);
+    m_writeActions << note->addAction(Resources::icon(u"note-delete"), tr("&Delete"), this,
+                                      &MainWindow::deleteCurrent);
     note->addSeparator();
-    note->addAction(Resources::icon(u"import"), tr("&Import…"), this, &MainWindow::importNote);
+    m_writeActions << note->addAction(Resources::icon(u"import"), tr("&Import…"), this,
+                                      &MainWindow::importNote);
     note->addAction(Resources::icon(u"export"), tr("&Export…"), this, &MainWindow::exportNote);
 
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
@@ -193,12 +205,12 @@ void MainWindow::buildMenus()
     m_undo->setEnabled(false);
     m_redo->setEnabled(false);
     edit->addSeparator();
-    edit->addAction(Resources::icon(u"find-replace"), tr("&Find and Replace…"),
-                    QKeySequence::Replace, this, [this] {
-                        if (m_binding) {
-                            m_findBar->open(true);
-                        }
-                    });
+    m_writeActions << edit->addAction(Resources::icon(u"find-replace"), tr("&Find and Replace…"),
+                                      QKeySequence::Replace, this, [this] {
+                                          if (m_binding && !m_readOnly) {
+                                              m_findBar->open(true);
+                                          }
+                                      });
     edit->addAction(tr("F&ind…"), QKeySequence::Find, this, [this] {
         if (m_binding) {
             m_findBar->open(false);
@@ -249,6 +261,14 @@ bool MainWindow::openRoom(const QUrl &url, QString *error, const QString &plainT
 {
     closeRoom();
     m_plainText = plainText;
+    // A read-only token says so in the clear (the server decides; this only spares the guest
+    // edits the server would refuse).
+    const auto grant = Server::Access::peekToken(
+            QUrlQuery(url).queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded).toLatin1());
+    m_readOnly = grant && grant->permission == Server::Access::Permission::Read;
+    for (QAction *action : std::as_const(m_writeActions)) {
+        action->setEnabled(!m_readOnly);
+    }
     auto session = std::make_unique<Client::Session>(url, m_store);
     m_localPresence = std::make_unique<Client::LocalPresence>(session->awareness());
     m_localPresence->setIdentity(m_identity);
@@ -269,6 +289,10 @@ bool MainWindow::openRoom(const QUrl &url, QString *error, const QString &plainT
             &MainWindow::updateStatus);
     connect(&m_session->transport(), &Client::Transport::retryScheduled, this,
             &MainWindow::updateStatus);
+    connect(&m_session->transport(), &Client::Transport::certificateUnknown, this,
+            &MainWindow::certificateUnknown);
+    connect(&m_session->transport(), &Client::Transport::certificateChanged, this,
+            &MainWindow::certificateChanged);
     m_afterTransactionSub = m_session->doc().onAfterTransaction(
             [this](Crdt::Transaction &) { scheduleRefresh(); });
     m_address->setText(url.toString());
@@ -284,14 +308,35 @@ bool MainWindow::openRoom(const QUrl &url, QString *error, const QString &plainT
     return true;
 }
 
-bool MainWindow::hostRoom(quint16 port, const QString &room, QString *error)
+bool MainWindow::hostRoom(quint16 port, const QString &room, QString *error, bool encrypt)
 {
     Server::ServerOptions options;
     options.host = QHostAddress::Any; // teammates join over the network
     options.port = port;
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
-            + QStringLiteral("/hosted");
+    const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    const QString dir = dataDir + QStringLiteral("/hosted");
     QDir().mkpath(dir);
+    if (encrypt) {
+        // One self-signed certificate for good: teammates who trusted it once are not asked
+        // again the next time this computer hosts.
+        options.certFile = dataDir + QStringLiteral("/tls/cert.pem");
+        options.keyFile = dataDir + QStringLiteral("/tls/key.pem");
+        QString loadError;
+        if (!Server::TlsContext::load(options.certFile, options.keyFile, &loadError)) {
+            QStringList names {QStringLiteral("localhost"), QHostInfo::localHostName()};
+            for (const QHostAddress &a : QNetworkInterface::allAddresses()) {
+                names << a.toString();
+            }
+            names.removeAll(QString());
+            names.removeDuplicates();
+            if (!Server::generateSelfSignedCertificate(options.certFile, options.keyFile, names,
+                                                       3650, error)) {
+                return false;
+            }
+        }
+    }
+    // Only people given a link get in: the links carry access tokens (hostDialog() makes them).
+    options.requireToken = true;
     auto server = std::make_unique<Server::RoomServer>(
             options,
             std::make_unique<Storage::SqliteRoomStore>(dir + QStringLiteral("/rooms.sqlite")));
@@ -300,7 +345,112 @@ bool MainWindow::hostRoom(quint16 port, const QString &room, QString *error)
     }
     const quint16 actualPort = quint16(server->url().port());
     m_hosted = std::move(server);
-    return openRoom(QUrl(QStringLiteral("ws://127.0.0.1:%1/%2").arg(actualPort).arg(room)), error);
+    m_hostedRoom = Server::RoomServer::roomNameFromTyped(room);
+    if (encrypt) {
+        // This window joins its own server: it knows the certificate is its own.
+        Client::KnownHosts::remember(QStringLiteral("127.0.0.1:%1").arg(actualPort),
+                                     m_hosted->certificateFingerprint());
+    }
+    // This window's own link: read and write, for as long as it hosts.
+    const QUrl own = hostedInvite(QStringLiteral("127.0.0.1"), false, 0, error);
+    return !own.isEmpty() && openRoom(own, error);
+}
+
+QUrl MainWindow::hostedInvite(const QString &host, bool readOnly, qint64 validSecs, QString *error)
+{
+    if (!m_hosted) {
+        return {};
+    }
+    const QByteArray token = m_hosted->issueToken(m_hostedRoom, readOnly, validSecs,
+                                                  host == QStringLiteral("127.0.0.1")
+                                                          ? QStringLiteral("the host's own window")
+                                                          : QStringLiteral("invited from the app"),
+                                                  error);
+    if (token.isEmpty()) {
+        return {};
+    }
+    QUrl url = m_hosted->inviteUrl(m_hostedRoom, token);
+    url.setHost(host);
+    return url;
+}
+
+QString MainWindow::hostedFingerprint() const
+{
+    return m_hosted ? m_hosted->certificateFingerprint() : QString();
+}
+
+namespace {
+
+/// A fingerprint for people to compare: monospace, in groups (HTML).
+QString fingerprintHtml(const QString &fingerprint)
+{
+    return QStringLiteral("<pre style=\"font-family: monospace\">%1</pre>")
+            .arg(Client::KnownHosts::grouped(fingerprint).toHtmlEscaped());
+}
+
+} // namespace
+
+void MainWindow::certificateUnknown(const QString &hostPort, const QString &fingerprint)
+{
+    auto *box = new QMessageBox(this);
+    box->setObjectName(QStringLiteral("certificateUnknownDialog"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setIcon(QMessageBox::Question);
+    box->setWindowTitle(tr("Unknown certificate"));
+    box->setTextFormat(Qt::RichText);
+    box->setText(tr("<p>The server <b>%1</b> uses a certificate that is not signed by an "
+                    "authority this computer trusts (a self-signed certificate, as Tandem "
+                    "makes).</p><p>Compare its SHA-256 fingerprint with the one the host sees "
+                    "(ask them over another channel):</p>%2")
+                         .arg(hostPort.toHtmlEscaped(), fingerprintHtml(fingerprint)));
+    QPushButton *trust = box->addButton(tr("Trust and connect"), QMessageBox::AcceptRole);
+    trust->setObjectName(QStringLiteral("trust"));
+    QPushButton *cancel = box->addButton(QMessageBox::Cancel);
+    box->setDefaultButton(cancel);
+    box->setEscapeButton(cancel);
+    connect(box, &QMessageBox::finished, this, [this, box, trust, hostPort, fingerprint] {
+        if (box->clickedButton() == trust) {
+            trustAndReconnect(hostPort, fingerprint);
+        }
+    });
+    box->open();
+}
+
+void MainWindow::certificateChanged(const QString &hostPort, const QString &known,
+                                    const QString &now)
+{
+    auto *box = new QMessageBox(this);
+    box->setObjectName(QStringLiteral("certificateChangedDialog"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setIcon(QMessageBox::Warning);
+    box->setWindowTitle(tr("The server's certificate changed"));
+    box->setTextFormat(Qt::RichText);
+    box->setText(
+            tr("<p><b>The certificate of %1 is not the one you trusted before.</b></p>"
+               "<p>Someone may be intercepting the connection, or the host made a new "
+               "certificate. Tandem did not connect. Ask the host which fingerprint their "
+               "server has now.</p><p>Trusted before:</p>%2<p>Now:</p>%3")
+                    .arg(hostPort.toHtmlEscaped(), fingerprintHtml(known), fingerprintHtml(now)));
+    QPushButton *trust = box->addButton(tr("Trust the new certificate"), QMessageBox::AcceptRole);
+    trust->setObjectName(QStringLiteral("trust"));
+    trust->setAutoDefault(false);
+    QPushButton *cancel = box->addButton(QMessageBox::Cancel);
+    box->setDefaultButton(cancel);
+    box->setEscapeButton(cancel);
+    connect(box, &QMessageBox::finished, this, [this, box, trust, hostPort, now] {
+        if (box->clickedButton() == trust) {
+            trustAndReconnect(hostPort, now);
+        }
+    });
+    box->open();
+}
+
+void MainWindow::trustAndReconnect(const QString &hostPort, const QString &fingerprint)
+{
+    Client::KnownHosts::remember(hostPort, fingerprint);
+    if (m_session && Client::KnownHosts::hostPort(m_session->url()) == hostPort) {
+        m_session->transport().open(m_session->url());
+    }
 }
 
 void MainWindow::scheduleRefresh()
@@ -385,7 +535,7 @@ bool MainWindow::openNote(const QString &id)
     }
     m_binding.reset();
     m_noteId = id;
-    m_editor->setReadOnly(false);
+    m_editor->setReadOnly(m_readOnly);
     m_binding = std::make_unique<EditorBinding>(m_session->doc(), body, m_editor);
     connect(m_binding.get(), &EditorBinding::localEdit, this,
             [this] { m_localPresence->noteTyping(); });
@@ -488,11 +638,15 @@ void MainWindow::updateStatus()
         state = tr("Syncing…");
         break;
     case Provider::Status::Synced:
-        state = tr("Connected");
+        state = m_readOnly ? tr("Connected, read-only: you can read along but not change notes")
+                           : tr("Connected");
         break;
     case Provider::Status::Offline:
-        state = tr("Refused by the server: %1. Your changes are kept on this computer.")
-                        .arg(transport.reason());
+        state = transport.certificateRefused()
+                ? tr("Not connected: %1. Your changes are kept on this computer.")
+                          .arg(transport.reason())
+                : tr("Refused by the server: %1. Your changes are kept on this computer.")
+                          .arg(transport.reason());
         break;
     }
     m_connection->setText(state);
@@ -566,36 +720,101 @@ void MainWindow::joinDialog()
 
 void MainWindow::hostDialog()
 {
-    bool ok = false;
-    const int port
-            = QInputDialog::getInt(this, tr("Host a Room"), tr("Port for teammates to connect to:"),
-                                   1234, 1, 65535, 1, &ok);
-    if (!ok) {
+    QDialog dialog(this);
+    dialog.setObjectName(QStringLiteral("hostDialog"));
+    dialog.setWindowTitle(tr("Host a Room"));
+    auto *form = new QFormLayout(&dialog);
+    auto *port = new QSpinBox(&dialog);
+    port->setObjectName(QStringLiteral("port"));
+    port->setRange(1, 65535);
+    port->setValue(1234);
+    port->setAccessibleName(tr("Port for teammates to connect to"));
+    auto *room = new QLineEdit(QStringLiteral("notes"), &dialog);
+    room->setObjectName(QStringLiteral("room"));
+    room->setAccessibleName(tr("Room name"));
+    auto *encrypt = new QCheckBox(tr("&Encrypt (wss://)"), &dialog);
+    encrypt->setObjectName(QStringLiteral("encrypt"));
+    encrypt->setChecked(Server::TlsContext::available()); // a build without OpenSSL cannot
+    encrypt->setEnabled(Server::TlsContext::available());
+    encrypt->setToolTip(tr("Teammates connect over TLS. The certificate is self-signed: the "
+                           "first time, they compare its fingerprint with the one shown here."));
+    form->addRow(tr("&Port for teammates to connect to:"), port);
+    form->addRow(tr("&Room name:"), room);
+    form->addRow(QString(), encrypt);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted || room->text().trimmed().isEmpty()) {
         return;
     }
-    const QString room = QInputDialog::getText(this, tr("Host a Room"), tr("Room name:"),
-                                               QLineEdit::Normal, QStringLiteral("notes"), &ok);
-    if (!ok || room.trimmed().isEmpty()) {
-        return;
-    }
+    const QString name = room->text().trimmed();
+    const bool tls = encrypt->isChecked();
     QString error;
-    if (!hostRoom(quint16(port), room.trimmed(), &error)) {
+    if (!hostRoom(quint16(port->value()), name, &error, tls)) {
         QMessageBox::warning(this, tr("Cannot host the room"), error);
         return;
     }
-    QStringList addresses;
+    // Links with access tokens, valid for 30 days: one to edit, one to read along, for each
+    // address this computer has on the network.
+    QStringList hosts;
     for (const QHostAddress &a : QNetworkInterface::allAddresses()) {
         if (!a.isLoopback() && a.protocol() == QAbstractSocket::IPv4Protocol) {
-            addresses << QStringLiteral("ws://%1:%2/%3")
-                                 .arg(a.toString())
-                                 .arg(port)
-                                 .arg(room.trimmed());
+            hosts << a.toString();
         }
     }
-    QMessageBox::information(this, tr("Room hosted"),
-                             tr("Teammates can join with:\n%1")
-                                     .arg(addresses.isEmpty() ? m_address->text()
-                                                              : addresses.join(QLatin1Char('\n'))));
+    if (hosts.isEmpty()) {
+        hosts << QStringLiteral("127.0.0.1");
+    }
+    constexpr qint64 month = 30 * 24 * 3600;
+    QStringList edit, read;
+    for (const QString &host : std::as_const(hosts)) {
+        edit << hostedInvite(host, false, month, &error).toString(QUrl::FullyEncoded);
+        read << hostedInvite(host, true, month, &error).toString(QUrl::FullyEncoded);
+    }
+    // The links are long (they carry the token): wrapped, selectable, one click to copy.
+    QDialog shown(this);
+    shown.setObjectName(QStringLiteral("hostedDialog"));
+    shown.setWindowTitle(tr("Room hosted"));
+    auto *layout = new QVBoxLayout(&shown);
+    layout->addWidget(new QLabel(tr("Only people with a link can join. The links are valid for "
+                                    "30 days."),
+                                 &shown));
+    const auto addLinks = [&](const QString &title, const QString &objectName,
+                              const QStringList &links) {
+        auto *label = new QLabel(title, &shown);
+        auto *box = new QPlainTextEdit(links.join(QLatin1Char('\n')), &shown);
+        box->setObjectName(objectName);
+        box->setReadOnly(true);
+        box->setWordWrapMode(QTextOption::WrapAnywhere);
+        box->setMaximumHeight(box->fontMetrics().lineSpacing() * 5);
+        box->setAccessibleName(title);
+        label->setBuddy(box);
+        auto *copy = new QPushButton(tr("Copy"), &shown);
+        copy->setAccessibleName(tr("Copy: %1").arg(title));
+        connect(copy, &QPushButton::clicked, &shown,
+                [links] { QGuiApplication::clipboard()->setText(links.join(QLatin1Char('\n'))); });
+        auto *row = new QHBoxLayout;
+        row->addWidget(box, 1);
+        row->addWidget(copy, 0, Qt::AlignTop);
+        layout->addWidget(label);
+        layout->addLayout(row);
+    };
+    addLinks(tr("For teammates who may &edit:"), QStringLiteral("editLinks"), edit);
+    addLinks(tr("For guests who may only &read:"), QStringLiteral("readLinks"), read);
+    if (tls) {
+        auto *fp = new QLabel(tr("<p>The certificate's SHA-256 fingerprint, for them to compare "
+                                 "when Tandem asks:</p>%1")
+                                      .arg(fingerprintHtml(hostedFingerprint())),
+                              &shown);
+        fp->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        layout->addWidget(fp);
+    }
+    auto *ok = new QDialogButtonBox(QDialogButtonBox::Ok, &shown);
+    connect(ok, &QDialogButtonBox::accepted, &shown, &QDialog::accept);
+    layout->addWidget(ok);
+    shown.resize(640, shown.sizeHint().height());
+    shown.exec();
 }
 
 void MainWindow::renameCurrent()

@@ -49,8 +49,16 @@ public:
     /// root Text of that name is the one note (docs/ROOM-SCHEMA.md). False with @p error if
     /// the local copy is unreadable.
     bool openRoom(const QUrl &url, QString *error, const QString &plainText = {});
-    /// Starts a room server inside the app on @p port (0: any) and joins @p room on it.
-    bool hostRoom(quint16 port, const QString &room, QString *error);
+    /// Starts a room server inside the app on @p port (0: any) and joins @p room on it. With
+    /// @p encrypt, it serves wss:// with a self-signed certificate made once and kept in the
+    /// app data directory (tls/), which this window trusts without asking. Only links with an
+    /// access token get in (hostedInvite()); this window joins with its own.
+    bool hostRoom(quint16 port, const QString &room, QString *error, bool encrypt = false);
+    /// The hosted server's certificate fingerprint ("AB:CD:…"), empty unless hosting wss://.
+    QString hostedFingerprint() const;
+    /// A link to the hosted room at @p host, with a new access token (read-only or not,
+    /// valid @p validSecs, 0: until revoked). Empty with @p error if not hosting.
+    QUrl hostedInvite(const QString &host, bool readOnly, qint64 validSecs, QString *error);
 
     /// Creates a note and opens it; returns its id.
     QString createNote(const QString &title);
@@ -79,6 +87,11 @@ private:
     void updateStatus();
     void joinDialog();
     void hostDialog();
+    /// The server's certificate is self-signed and new to us: the user compares and decides.
+    void certificateUnknown(const QString &hostPort, const QString &fingerprint);
+    /// The server's certificate is not the one trusted before: a loud warning.
+    void certificateChanged(const QString &hostPort, const QString &known, const QString &now);
+    void trustAndReconnect(const QString &hostPort, const QString &fingerprint);
     void renameCurrent();
     void deleteCurrent();
     void importNote();
@@ -87,6 +100,7 @@ private:
     Storage::RoomStore &m_store;
     Client::Identity m_identity;
     std::unique_ptr<Server::RoomServer> m_hosted;
+    QString m_hostedRoom; ///< as the server names it
     std::unique_ptr<Client::Session> m_session;
     std::unique_ptr<Client::Notes> m_notesModel;
     std::unique_ptr<Client::PresenceModel> m_presenceModel;
@@ -94,6 +108,8 @@ private:
     std::unique_ptr<EditorBinding> m_binding;
     QString m_noteId;
     QString m_plainText; ///< plain mode: the bound root Text
+    bool m_readOnly = false; ///< the room's link carries a read-only access token
+    QList<QAction *> m_writeActions; ///< what a read-only guest cannot do
     bool m_refreshScheduled = false;
     uint64_t m_afterTransactionSub = 0;
     QStringList m_announcedPeople;

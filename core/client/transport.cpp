@@ -2,7 +2,10 @@
 #include "core/client/transport.h"
 
 #include "core/client/clientlog.h"
+#include "core/client/knownhosts.h"
 
+#include <QSslConfiguration>
+#include <QSslError>
 #include <QWebSocket>
 
 #include <algorithm>
@@ -34,6 +37,7 @@ void Transport::open(const QUrl &url)
 {
     m_url = url;
     m_failures = 0;
+    m_certificateRefused = false;
     m_reason.clear();
     connectNow();
 }
@@ -103,6 +107,13 @@ void Transport::connectNow()
                     onDisconnected();
                 }
             });
+#ifndef QT_NO_SSL
+    connect(socket, &QWebSocket::sslErrors, this, [this, socket](const QList<QSslError> &errors) {
+        if (socket == m_socket) {
+            onSslErrors(errors);
+        }
+    });
+#endif
     connect(socket, &QWebSocket::binaryMessageReceived, this, [this, socket](const QByteArray &m) {
         if (socket == m_socket) {
             onActivity();
@@ -134,6 +145,41 @@ void Transport::onConnected()
     }
     m_watchdogTimer = m_clock.schedule(m_options.watchdogMs, [this] { checkWatchdog(); });
     m_pingTimer = m_clock.schedule(m_options.pingIntervalMs, [this] { sendPing(); });
+}
+
+void Transport::onSslErrors(const QList<QSslError> &errors)
+{
+#ifndef QT_NO_SSL
+    const QString hostPort = KnownHosts::hostPort(m_url);
+    const QString fingerprint
+            = KnownHosts::fingerprintOf(m_socket->sslConfiguration().peerCertificate());
+    const QString known = KnownHosts::fingerprint(hostPort);
+    if (!fingerprint.isEmpty() && known.compare(fingerprint, Qt::CaseInsensitive) == 0) {
+        m_socket->ignoreSslErrors(errors); // exactly these, for the certificate the user trusts
+        return;
+    }
+    QStringList what;
+    for (const QSslError &e : errors) {
+        what << e.errorString();
+    }
+    qCWarning(lcClient).noquote() << "certificate of" << hostPort << "not trusted ("
+                                  << what.join(QStringLiteral("; ")) << "), SHA-256" << fingerprint;
+    m_certificateRefused = true;
+    if (known.isEmpty() || fingerprint.isEmpty()) {
+        // First contact: the user decides. No retries meanwhile (each would ask again).
+        goOffline(tr("The server's certificate is not trusted yet (SHA-256 fingerprint %1)")
+                          .arg(fingerprint));
+        Q_EMIT certificateUnknown(hostPort, fingerprint);
+    } else {
+        goOffline(tr("The server's certificate changed since you last connected: this may be "
+                     "someone intercepting the connection. Not connecting. (Known SHA-256 "
+                     "fingerprint %1, now %2)")
+                          .arg(known, fingerprint));
+        Q_EMIT certificateChanged(hostPort, known, fingerprint);
+    }
+#else
+    Q_UNUSED(errors);
+#endif
 }
 
 void Transport::onActivity()

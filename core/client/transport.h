@@ -12,6 +12,7 @@
 #include <random>
 #include <span>
 
+class QSslError;
 class QWebSocket;
 
 namespace Tandem::Client {
@@ -40,6 +41,13 @@ struct TransportOptions
 /// connectionUseful() (the provider calls it after a completed sync), so a server that accepts
 /// and then closes cannot cause a tight loop. A connection silent for 30 s (no message, no
 /// pong; the transport pings every 10 s) is dropped and retried. Time comes from a Clock.
+///
+/// wss://: a certificate the system trusts just works. One it does not (self-signed) is
+/// accepted only if its fingerprint is the one KnownHosts remembers for this host:port.
+/// Otherwise the transport goes Offline before the TLS handshake completes (nothing is sent)
+/// and says why: certificateUnknown (first contact: ask the user, KnownHosts::remember(), then
+/// open() again) or certificateChanged (a different certificate than before: possibly someone
+/// in between; it never connects on its own).
 class Transport : public QObject
 {
     Q_OBJECT
@@ -72,6 +80,8 @@ public:
     QUrl url() const { return m_url; }
     /// Why the transport is Offline, or what ended the last connection.
     QString reason() const { return m_reason; }
+    /// Offline because we refused the server's certificate (not the server us).
+    bool certificateRefused() const { return m_certificateRefused; }
     /// Failed attempts since the last useful connection.
     int failures() const { return m_failures; }
     /// When the next attempt starts (Clock time), while waiting to retry.
@@ -88,12 +98,19 @@ Q_SIGNALS:
     void roundTripMeasured(qint64 ms);
     /// The connection was lost; the next attempt starts at @p atMs (Clock time).
     void retryScheduled(qint64 atMs);
+    /// The server's certificate is not trusted and none is remembered for @p hostPort: the
+    /// transport is Offline until the user trusts @p fingerprint (KnownHosts) and opens again.
+    void certificateUnknown(const QString &hostPort, const QString &fingerprint);
+    /// The server's certificate is not the one remembered for @p hostPort: Offline, for good.
+    void certificateChanged(const QString &hostPort, const QString &knownFingerprint,
+                            const QString &newFingerprint);
 
 private:
     void connectNow();
     void onConnected();
     void onDisconnected();
     void onActivity();
+    void onSslErrors(const QList<QSslError> &errors);
     void scheduleRetry();
     void setState(State state);
     void closeSocket(); ///< with a close frame if connected
@@ -109,6 +126,7 @@ private:
     State m_state = State::Disconnected;
     QString m_reason;
     int m_failures = 0;
+    bool m_certificateRefused = false;
     std::optional<int64_t> m_nextAttemptAt;
     std::optional<int64_t> m_rtt;
     int64_t m_lastActivity = 0;

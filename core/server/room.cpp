@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/server/room.h"
 
+#include "core/crdt/update.h"
 #include "core/protocol/messages.h"
 #include "core/server/roomserver.h"
 #include "core/server/serverlog.h"
@@ -8,6 +9,7 @@
 
 #include <QTimer>
 
+#include <chrono>
 #include <random>
 
 namespace Tandem::Server {
@@ -24,6 +26,19 @@ Crdt::ClientId randomClientId()
     std::random_device rd;
     return std::uniform_int_distribution<uint32_t>()(rd);
 }
+
+int64_t monotonicMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+}
+
+/// Presence ids one connection may speak for: a client has one per document; more is a
+/// client trying to fill the room's presence map.
+constexpr size_t maxPresenceIdsPerConnection = 16;
+/// Bytes of one presence update.
+constexpr size_t maxPresenceBytes = 64 * 1024;
 
 } // namespace
 
@@ -59,6 +74,26 @@ Room::~Room()
     for (auto &[connection, peer] : m_peers) {
         connection->setListener(nullptr);
     }
+    setMemoryBudget(nullptr);
+}
+
+void Room::setMemoryBudget(MemoryBudget *budget)
+{
+    if (m_budget) {
+        m_budget->used -= m_bytes;
+    }
+    m_budget = budget;
+    if (m_budget) {
+        m_budget->used += m_bytes;
+    }
+}
+
+void Room::addBytes(qint64 delta)
+{
+    m_bytes += delta;
+    if (m_budget) {
+        m_budget->used += delta;
+    }
 }
 
 bool Room::load(QString *error)
@@ -85,6 +120,11 @@ bool Room::load(QString *error)
     }
     m_lastSeq = stored->lastSeq;
     m_sinceSnapshot = int(stored->updates.size());
+    qint64 bytes = stored->snapshot.size();
+    for (const auto &u : stored->updates) {
+        bytes += u.size();
+    }
+    addBytes(bytes);
     // From now on every change is stored and sent (what was just loaded is stored already).
     m_doc.onUpdate([this](std::span<const uint8_t> update, const Crdt::Transaction &tr) {
         storeAndBroadcast(update, tr.origin == &m_relayOrigin);
@@ -92,9 +132,12 @@ bool Room::load(QString *error)
     return ok;
 }
 
-void Room::join(WebSocketConnection *socket)
+void Room::join(WebSocketConnection *socket, const AccessRights &access)
 {
-    m_peers[socket] = Peer {};
+    Peer &peer = m_peers[socket];
+    peer.access = access;
+    peer.messages = RateLimiter(m_options.maxMessagesPerSecond, m_options.messageBurst);
+    peer.bytes = RateLimiter(m_options.maxBytesPerSecond, m_options.byteBurst);
     socket->setListener(this);
     socket->sendBinary(Protocol::encodeSyncStep1(m_doc.encodeStateVector()));
     const auto known = m_awareness.clients();
@@ -105,7 +148,23 @@ void Room::join(WebSocketConnection *socket)
 
 void Room::onMessage(WebSocketConnection *socket, std::span<const uint8_t> message, bool text)
 {
-    if (!m_peers.count(socket)) {
+    const auto peerIt = m_peers.find(socket);
+    if (peerIt == m_peers.end()) {
+        return;
+    }
+    Peer &peer = peerIt->second;
+    // Over its rate, a connection is closed at once: reading on would make everyone else wait.
+    const int64_t now = monotonicMs();
+    if (!peer.messages.take(1, now)) {
+        drop(socket, CloseCode::TooFast,
+             QStringLiteral("too many messages: the limit is %1 per second")
+                     .arg(m_options.maxMessagesPerSecond));
+        return;
+    }
+    if (!peer.bytes.take(double(message.size()), now)) {
+        drop(socket, CloseCode::TooFast,
+             QStringLiteral("too much data: the limit is %1 bytes per second")
+                     .arg(qint64(m_options.maxBytesPerSecond)));
         return;
     }
     if (text) {
@@ -135,7 +194,14 @@ void Room::onMessage(WebSocketConnection *socket, std::span<const uint8_t> messa
                 return;
             }
             socket->sendBinary(Protocol::encodeSyncStep2(*diff));
-        } else {
+        } else if (peer.access.readOnly) {
+            // Refused, not applied. A read-only client may hold local edits (a Yjs client sends
+            // them with its step 2); saying so once is enough, and it stays to read along.
+            if (!peer.toldReadOnly) {
+                peer.toldReadOnly = true;
+                qCInfo(lcServer) << "room" << m_name << ": refusing updates of a read-only guest";
+            }
+        } else if (admitUpdate(socket, m->payload)) {
             // The update event stores and broadcasts (to the sender too: JS clients expect it).
             if (const auto err = m_doc.applyUpdate(m->payload, socket)) {
                 malformed("update", err);
@@ -143,8 +209,23 @@ void Room::onMessage(WebSocketConnection *socket, std::span<const uint8_t> messa
         }
         break;
     case Protocol::MessageType::Awareness: {
+        // Presence is a name, a colour and a cursor: a large state is someone filling memory
+        // that no room size limit would count.
+        if (m->payload.size() > maxPresenceBytes) {
+            drop(socket, CloseCode::TooLarge,
+                 QStringLiteral("presence update of %1 bytes is above the limit of %2")
+                         .arg(m->payload.size())
+                         .arg(maxPresenceBytes));
+            return;
+        }
         if (const auto err = m_awareness.applyUpdate(m->payload, socket)) {
             malformed("awareness update", err);
+            return;
+        }
+        if (peer.controlled.size() > maxPresenceIdsPerConnection) {
+            drop(socket, CloseCode::BadMessage,
+                 QStringLiteral("presence for more than %1 clients from one connection")
+                         .arg(maxPresenceIdsPerConnection));
         }
         break;
     }
@@ -154,6 +235,62 @@ void Room::onMessage(WebSocketConnection *socket, std::span<const uint8_t> messa
         break;
     case Protocol::MessageType::Auth:
         break; // clients have nothing to authenticate to us with this message
+    }
+}
+
+bool Room::admitUpdate(WebSocketConnection *socket, std::span<const uint8_t> update)
+{
+    const qint64 limit = m_options.maxRoomBytes;
+    const bool nearLimit = limit > 0 && m_bytes + qint64(update.size()) > limit;
+    if (!nearLimit && (!m_budget || m_budget->allows(qint64(update.size())))) {
+        return true; // the cheap answer: even if all of it were new, it fits
+    }
+    // Only what the room lacks counts: a client that reconnects sends all it has.
+    Encoding::DecodeError error;
+    const auto novel = Crdt::diffUpdate(update, m_doc.encodeStateVector(), &error);
+    if (!novel) {
+        drop(socket, CloseCode::BadMessage,
+             QStringLiteral("malformed update: %1").arg(QString::fromStdString(error.toString())));
+        return false;
+    }
+    const qint64 grows = qint64(novel->size());
+    if (limit > 0 && m_bytes + grows > limit) {
+        qCWarning(lcServer) << "room" << m_name << "is full:" << m_bytes << "bytes stored, limit"
+                            << limit;
+        drop(socket, CloseCode::TooLarge,
+             QStringLiteral("the room is full: it may hold %1 bytes").arg(limit));
+        return false;
+    }
+    if (m_budget && !m_budget->allows(grows)) {
+        qCWarning(lcServer) << "memory budget reached: loaded rooms take about"
+                            << m_budget->estimatedMemory() << "of" << m_budget->limit << "bytes";
+        drop(socket, CloseCode::TryAgainLater,
+             QStringLiteral("the server is at its memory budget, try again later"));
+        return false;
+    }
+    return true;
+}
+
+void Room::checkAccess(const std::set<QByteArray> &revokedIds, qint64 nowSecs)
+{
+    std::vector<std::pair<WebSocketConnection *, bool>> ended; // (connection, revoked)
+    for (const auto &[socket, peer] : m_peers) {
+        const AccessRights &a = peer.access;
+        if (a.tokenId.isEmpty()) {
+            continue;
+        }
+        if (revokedIds.count(a.tokenId)) {
+            ended.emplace_back(socket, true);
+        } else if (a.expiresAt > 0 && nowSecs > a.expiresAt) {
+            ended.emplace_back(socket, false);
+        }
+    }
+    for (const auto &[socket, revoked] : ended) {
+        if (revoked) {
+            drop(socket, CloseCode::Forbidden, QStringLiteral("access token revoked"));
+        } else {
+            drop(socket, CloseCode::Unauthorized, QStringLiteral("access token expired"));
+        }
     }
 }
 
@@ -228,6 +365,7 @@ void Room::storeAndBroadcast(std::span<const uint8_t> update, bool fromRelay)
         return;
     }
     m_unwritten.emplace_back(update.begin(), update.end());
+    addBytes(qint64(update.size()));
     m_unwrittenFromRelay.push_back(fromRelay);
     if (!m_flushScheduled) {
         m_flushScheduled = true;
@@ -311,6 +449,7 @@ bool Room::compact()
         return false;
     }
     m_sinceSnapshot = 0;
+    addBytes(qint64(snapshot.size()) - m_bytes);
     return true;
 }
 

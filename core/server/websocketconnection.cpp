@@ -2,6 +2,7 @@
 #include "core/server/websocketconnection.h"
 
 #include "core/server/serverlog.h"
+#include "core/server/tls.h"
 
 #include <QTimerEvent>
 
@@ -115,10 +116,13 @@ std::span<uint8_t> scratch()
 } // namespace
 
 WebSocketConnection::WebSocketConnection(qintptr fd, SocketPoller &poller, const Limits &limits,
-                                         Listener *listener, QObject *parent)
+                                         Listener *listener, QObject *parent, const TlsContext *tls)
     : QObject(parent), m_poller(poller), m_limits(limits), m_listener(listener)
 {
     prepareSocket(fd);
+    if (tls) {
+        m_tls = new TlsSession(*tls, fd);
+    }
     m_handle.fd = fd;
     m_handle.watcher = this;
     m_poller.add(m_handle);
@@ -131,11 +135,16 @@ WebSocketConnection::~WebSocketConnection()
         m_poller.remove(m_handle); // before the descriptor goes
         closeSocket(m_handle.fd);
     }
+    delete m_tls;
 }
 
 void WebSocketConnection::onReadable()
 {
     if (m_state == State::Closed) {
+        return;
+    }
+    if (m_tls) {
+        readTls();
         return;
     }
     const std::span<uint8_t> buffer = scratch();
@@ -147,20 +156,119 @@ void WebSocketConnection::onReadable()
     if (n < 0) {
         return;
     }
+    received(buffer.first(size_t(n)));
+}
+
+void WebSocketConnection::received(std::span<uint8_t> got)
+{
     if (m_in.empty()) {
-        const std::span<uint8_t> got = buffer.first(size_t(n));
         const size_t used = process(got);
         if (m_state != State::Closed && used < got.size()) {
             m_in.assign(got.begin() + qsizetype(used), got.end());
         }
     } else {
-        m_in.insert(m_in.end(), buffer.begin(), buffer.begin() + n);
+        m_in.insert(m_in.end(), got.begin(), got.end());
         const size_t used = process(m_in);
         m_in.erase(m_in.begin(), m_in.begin() + qsizetype(used));
     }
     if (m_in.empty() || m_state == State::Closed) {
         std::vector<uint8_t>().swap(m_in); // an idle connection keeps no buffer
     }
+}
+
+bool WebSocketConnection::handshakeTls()
+{
+    switch (m_tls->handshake()) {
+    case TlsSession::Result::Ok:
+        if (m_handle.writeInterest && m_outHead == m_out.size()) {
+            m_poller.setWriteInterest(m_handle, false);
+        }
+        return true;
+    case TlsSession::Result::WantRead:
+        if (m_handle.writeInterest && m_outHead == m_out.size()) {
+            m_poller.setWriteInterest(m_handle, false);
+        }
+        return false;
+    case TlsSession::Result::WantWrite:
+        m_poller.setWriteInterest(m_handle, true);
+        return false;
+    case TlsSession::Result::Closed:
+        finishClose();
+        return false;
+    case TlsSession::Result::Error:
+        break;
+    }
+    const QString why = m_tls->errorString();
+    if (why.contains(QLatin1String("http request"))) {
+        qCInfo(lcServer) << "refusing a plain ws:// or http:// request on the TLS port";
+    } else {
+        qCInfo(lcServer).noquote() << "TLS handshake failed:" << why;
+    }
+    finishClose();
+    return false;
+}
+
+void WebSocketConnection::readTls()
+{
+    if (!m_tls->established() && !handshakeTls()) {
+        return;
+    }
+    // Until OpenSSL has nothing left (what it buffered is invisible to the poller), but about
+    // as much per wakeup as the plain path reads: what is still in the socket wakes us again,
+    // so one busy peer cannot keep the others waiting.
+    const std::span<uint8_t> buffer = scratch();
+    size_t total = 0;
+    while (m_state != State::Closed) {
+        TlsSession::Result r;
+        const size_t n = m_tls->read(buffer.data(), buffer.size(), &r);
+        if (n > 0) {
+            received(buffer.first(n));
+            total += n;
+            if (total >= buffer.size() && !m_tls->pending()) {
+                return;
+            }
+            continue;
+        }
+        switch (r) {
+        case TlsSession::Result::Ok:
+        case TlsSession::Result::WantRead:
+            return;
+        case TlsSession::Result::WantWrite:
+            m_tlsReadWantsWrite = true;
+            m_poller.setWriteInterest(m_handle, true);
+            return;
+        case TlsSession::Result::Error:
+            qCInfo(lcServer).noquote() << "TLS error:" << m_tls->errorString();
+            [[fallthrough]];
+        case TlsSession::Result::Closed:
+            finishClose();
+            return;
+        }
+    }
+}
+
+qint64 WebSocketConnection::sendOut(const char *data, size_t size)
+{
+    // Record by record (partial writes); a write OpenSSL wants retried is retried by the
+    // caller with these same bytes first (they stay at the head of m_out).
+    size_t total = 0;
+    TlsSession::Result r = TlsSession::Result::Ok;
+    while (total < size) {
+        const size_t n = m_tls->write(data + total, size - total, &r);
+        if (n == 0) {
+            break;
+        }
+        total += n;
+    }
+    if (total > 0 || r == TlsSession::Result::Ok || r == TlsSession::Result::WantWrite
+        || r == TlsSession::Result::WantRead) {
+        return qint64(total);
+    }
+    if (r == TlsSession::Result::Error) {
+        qCInfo(lcServer).noquote() << "TLS error:" << m_tls->errorString();
+    }
+    finishClose();
+    return -1;
 }
 
 size_t WebSocketConnection::process(std::span<uint8_t> in)
@@ -383,12 +491,20 @@ void WebSocketConnection::write(const char *data, qsizetype size, bool evenIfClo
     }
     if (m_outHead == m_out.size()) {
         // Nothing waits: straight to the socket, which usually takes it all.
-        const qint64 n = sendSome(m_handle.fd, data, size_t(size));
-        if (n < 0 && !wouldBlock()) {
-            finishClose();
-            return;
+        qint64 sent;
+        if (m_tls) {
+            sent = sendOut(data, size_t(size));
+            if (sent < 0) {
+                return;
+            }
+        } else {
+            const qint64 n = sendSome(m_handle.fd, data, size_t(size));
+            if (n < 0 && !wouldBlock()) {
+                finishClose();
+                return;
+            }
+            sent = std::max<qint64>(n, 0);
         }
-        const qint64 sent = std::max<qint64>(n, 0);
         data += sent;
         size -= sent;
         if (size == 0) {
@@ -415,12 +531,36 @@ void WebSocketConnection::onWritable()
     if (m_state == State::Closed) {
         return;
     }
-    const qint64 n = sendSome(m_handle.fd, m_out.data() + m_outHead, m_out.size() - m_outHead);
-    if (n < 0) {
-        if (!wouldBlock()) {
-            finishClose();
+    qint64 n;
+    if (m_tls) {
+        if (!m_tls->established()) {
+            if (handshakeTls()) {
+                readTls(); // the request may have come with the handshake's last flight
+            }
+            return;
         }
-        return;
+        if (std::exchange(m_tlsReadWantsWrite, false)) {
+            readTls();
+            if (m_state == State::Closed || m_tlsReadWantsWrite) {
+                return;
+            }
+        }
+        if (m_outHead == m_out.size()) {
+            m_poller.setWriteInterest(m_handle, false);
+            return;
+        }
+        n = sendOut(m_out.data() + m_outHead, m_out.size() - m_outHead);
+        if (n <= 0) {
+            return;
+        }
+    } else {
+        n = sendSome(m_handle.fd, m_out.data() + m_outHead, m_out.size() - m_outHead);
+        if (n < 0) {
+            if (!wouldBlock()) {
+                finishClose();
+            }
+            return;
+        }
     }
     m_outHead += size_t(n);
     if (m_outHead < m_out.size()) {
@@ -442,6 +582,9 @@ void WebSocketConnection::flushed()
         finishClose();
     } else if (m_shutdownWhenFlushed) {
         m_shutdownWhenFlushed = false;
+        if (m_tls) {
+            m_tls->shutdown(); // close_notify after our close frame
+        }
         shutdownWrite(m_handle.fd); // our close frame is the last thing we send
     }
 }
@@ -467,6 +610,9 @@ void WebSocketConnection::finishClose()
     if (m_timerId) {
         killTimer(m_timerId);
         m_timerId = 0;
+    }
+    if (m_tls) {
+        m_tls->shutdown(); // close_notify, unless it went out already or TLS failed
     }
     // Unwatched before the descriptor closes (its number may be reused at once).
     m_poller.remove(m_handle);

@@ -13,6 +13,9 @@ class QTimerEvent;
 
 namespace Tandem::Server {
 
+class TlsContext;
+class TlsSession;
+
 /// One server-side WebSocket connection on a native socket.
 ///
 /// Why not QWebSocket: a room server holds thousands of mostly idle connections and sends
@@ -55,8 +58,10 @@ public:
     };
 
     /// Takes ownership of the connected socket @p fd (from QTcpServer::incomingConnection).
+    /// With @p tls, the connection starts with a TLS handshake (wss://); the handshake
+    /// timeout covers it and the WebSocket handshake together.
     WebSocketConnection(qintptr fd, SocketPoller &poller, const Limits &limits, Listener *listener,
-                        QObject *parent = nullptr);
+                        QObject *parent = nullptr, const TlsContext *tls = nullptr);
     ~WebSocketConnection() override;
 
     void setListener(Listener *listener) { m_listener = listener; }
@@ -84,6 +89,15 @@ private:
 
     void onReadable() override;
     void onWritable() override;
+    /// Handles bytes just read (scratch or not); keeps an incomplete frame in m_in.
+    void received(std::span<uint8_t> got);
+    /// TLS: reads until OpenSSL has nothing left (the poller cannot see what it buffered).
+    void readTls();
+    /// TLS: advances the handshake; false while it is not complete (or failed).
+    bool handshakeTls();
+    /// Sends through TLS or straight to the socket: bytes taken, 0 when the socket is full,
+    /// -1 when the connection failed.
+    qint64 sendOut(const char *data, size_t size);
     /// Handles what is in @p in; returns the bytes consumed.
     size_t process(std::span<uint8_t> in);
     size_t processHandshake(std::span<uint8_t> in);
@@ -99,6 +113,7 @@ private:
 
     SocketPoller &m_poller;
     SocketPoller::Handle m_handle; ///< the socket; write interest only while data waits
+    TlsSession *m_tls = nullptr; ///< wss://: the TLS layer over the socket, else null
     Limits m_limits;
     Listener *m_listener;
     int m_timerId = 0; ///< handshake or closing timeout (no QTimer object per connection)
@@ -115,6 +130,7 @@ private:
     bool m_shutdownWhenFlushed = false; ///< our close frame is queued: FIN after it
     bool m_reportPosted = false;
     bool m_reported = false;
+    bool m_tlsReadWantsWrite = false; ///< TLS: a read must be retried once writable
     quint16 m_closeCode = WebSocket::Close::Abnormal;
 };
 

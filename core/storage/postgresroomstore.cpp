@@ -4,6 +4,7 @@
 #include "core/crdt/update.h"
 
 #include <QAtomicInt>
+#include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -159,8 +160,6 @@ bool PostgresRoomStore::migrate(QString *error)
                 "CREATE TABLE updates (seq BIGSERIAL PRIMARY KEY, room TEXT NOT NULL, "
                 "data BYTEA NOT NULL)",
                 "CREATE INDEX updates_by_room ON updates (room, seq)",
-                "DELETE FROM tandem_schema",
-                "INSERT INTO tandem_schema (version) VALUES (1)",
         };
         for (const char *sql : v1) {
             if (!run(q, QString::fromLatin1(sql), {}, error)) {
@@ -169,6 +168,37 @@ bool PostgresRoomStore::migrate(QString *error)
                 return false;
             }
         }
+    }
+    if (version < 2) {
+        // Access tokens: the signing secret (one row) and the tokens issued.
+        const char *v2[] = {
+                "CREATE TABLE IF NOT EXISTS access_secret (id SMALLINT PRIMARY KEY "
+                "CHECK (id = 1), secret BYTEA NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS access_tokens (id TEXT PRIMARY KEY, "
+                "room TEXT NOT NULL, read_only BOOLEAN NOT NULL, expires_at BIGINT NOT NULL, "
+                "issued_at BIGINT NOT NULL, label TEXT NOT NULL, "
+                "revoked BOOLEAN NOT NULL DEFAULT FALSE)",
+                // What the servers poll: only the revoked ones are indexed.
+                "CREATE INDEX IF NOT EXISTS access_tokens_revoked ON access_tokens (expires_at) "
+                "WHERE revoked",
+        };
+        for (const char *sql : v2) {
+            if (!run(q, QString::fromLatin1(sql), {}, error)) {
+                *error = QStringLiteral("cannot migrate %1 to schema 2: %2")
+                                 .arg(displayUrl(), *error);
+                return false;
+            }
+        }
+    }
+    if (version < schemaVersion
+        && (!run(q, QStringLiteral("DELETE FROM tandem_schema"), {}, error)
+            || !run(q,
+                    QStringLiteral("INSERT INTO tandem_schema (version) VALUES (%1)")
+                            .arg(schemaVersion),
+                    {}, error))) {
+        *error = QStringLiteral("cannot record the schema version in %1: %2")
+                         .arg(displayUrl(), *error);
+        return false;
     }
     return tr.commit(error);
 }
@@ -285,6 +315,105 @@ bool PostgresRoomStore::compact(const QString &room, std::span<const uint8_t> sn
         return false;
     }
     return tr.commit(error);
+}
+
+std::optional<QByteArray> PostgresRoomStore::accessSecret(QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    QSqlQuery q(db);
+    const QString select = QStringLiteral("SELECT secret FROM access_secret WHERE id = ?");
+    if (!run(q, select, {1}, error)) {
+        return std::nullopt;
+    }
+    if (q.next()) {
+        return q.value(0).toByteArray();
+    }
+    // First use, maybe by several instances at once: the first insert wins (ON CONFLICT waits
+    // for a competing insert to commit), and everyone reads the winner's.
+    QByteArray secret(32, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(secret.data()),
+                                          secret.size() / qsizetype(sizeof(quint32)));
+    if (!run(q,
+             QStringLiteral("INSERT INTO access_secret (id, secret) VALUES (1, ?) "
+                            "ON CONFLICT (id) DO NOTHING"),
+             {secret}, error)
+        || !run(q, select, {1}, error)) {
+        return std::nullopt;
+    }
+    if (!q.next()) {
+        *error = QStringLiteral("the access secret vanished from %1").arg(displayUrl());
+        return std::nullopt;
+    }
+    return q.value(0).toByteArray();
+}
+
+bool PostgresRoomStore::recordToken(const IssuedToken &token, QString *error)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    return run(q,
+               QStringLiteral("INSERT INTO access_tokens (id, room, read_only, expires_at, "
+                              "issued_at, label, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+               {QString::fromLatin1(token.id), token.room, token.readOnly, token.expiresAt,
+                token.issuedAt, token.label.isNull() ? QStringLiteral("") : token.label,
+                token.revoked},
+               error);
+}
+
+bool PostgresRoomStore::revokeToken(const QByteArray &id, QString *error)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    if (!run(q, QStringLiteral("UPDATE access_tokens SET revoked = TRUE WHERE id = ?"),
+             {QString::fromLatin1(id)}, error)) {
+        return false;
+    }
+    if (q.numRowsAffected() < 1) {
+        *error = QStringLiteral("no such token");
+        return false;
+    }
+    return true;
+}
+
+std::optional<std::vector<IssuedToken>> PostgresRoomStore::tokens(QString *error)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);
+    if (!run(q,
+             QStringLiteral("SELECT id, room, read_only, expires_at, issued_at, label, revoked "
+                            "FROM access_tokens ORDER BY issued_at, id"),
+             {}, error)) {
+        return std::nullopt;
+    }
+    std::vector<IssuedToken> out;
+    while (q.next()) {
+        IssuedToken t;
+        t.id = q.value(0).toString().toLatin1();
+        t.room = q.value(1).toString();
+        t.readOnly = q.value(2).toBool();
+        t.expiresAt = q.value(3).toLongLong();
+        t.issuedAt = q.value(4).toLongLong();
+        t.label = q.value(5).toString();
+        t.revoked = q.value(6).toBool();
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+std::optional<std::vector<QByteArray>> PostgresRoomStore::revokedTokenIds(qint64 nowSecs,
+                                                                          QString *error)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);
+    if (!run(q,
+             QStringLiteral("SELECT id FROM access_tokens WHERE revoked "
+                            "AND (expires_at = 0 OR expires_at >= ?)"),
+             {nowSecs}, error)) {
+        return std::nullopt;
+    }
+    std::vector<QByteArray> out;
+    while (q.next()) {
+        out.push_back(q.value(0).toString().toLatin1());
+    }
+    return out;
 }
 
 } // namespace Tandem::Storage

@@ -32,10 +32,16 @@ public:
     bool compact(const QString &room, std::span<const uint8_t> snapshot, int64_t upToSeq,
                  QString *error) override;
 
+    std::optional<QByteArray> accessSecret(QString *error) override;
+    bool recordToken(const IssuedToken &token, QString *error) override;
+    bool revokeToken(const QByteArray &id, QString *error) override;
+    std::optional<std::vector<IssuedToken>> tokens(QString *error) override;
+    std::optional<std::vector<QByteArray>> revokedTokenIds(qint64 nowSecs, QString *error) override;
+
     bool shared() const override { return true; }
 
     /// The schema version this build creates.
-    static constexpr int schemaVersion = 1;
+    static constexpr int schemaVersion = 2;
     /// The URL without its password, for logs.
     QString displayUrl() const;
 

@@ -20,6 +20,19 @@ struct StoredRoom
     int64_t lastSeq = 0; ///< sequence number of the last update (0: none)
 };
 
+/// An access token as issued (core/server/accesstoken.h): what `tandem token list` shows and
+/// what revocation needs. The token itself is not kept, only its id.
+struct IssuedToken
+{
+    QByteArray id; ///< 16 lowercase hex characters
+    QString room; ///< "*" = every room
+    bool readOnly = false;
+    qint64 expiresAt = 0; ///< Unix seconds; 0 = never
+    qint64 issuedAt = 0; ///< Unix seconds
+    QString label;
+    bool revoked = false;
+};
+
 /// Durable storage of rooms as update logs plus snapshots. Room names are keys, never paths.
 /// Every call returns false/nullopt with a readable @p error on failure (a full disk, say);
 /// nothing is half-written.
@@ -38,6 +51,21 @@ public:
     virtual bool compact(const QString &room, std::span<const uint8_t> snapshot, int64_t upToSeq,
                          QString *error)
             = 0;
+
+    /// The server's signing secret for access tokens: 32 random bytes made on first use and
+    /// kept (shared by every instance on a shared store; two making it at once agree on one).
+    virtual std::optional<QByteArray> accessSecret(QString *error) = 0;
+    /// Records an issued token; fails if its id is taken.
+    virtual bool recordToken(const IssuedToken &token, QString *error) = 0;
+    /// Marks a token revoked; false with error "no such token" when unknown.
+    virtual bool revokeToken(const QByteArray &id, QString *error) = 0;
+    /// Every recorded token, oldest first.
+    virtual std::optional<std::vector<IssuedToken>> tokens(QString *error) = 0;
+    /// Ids of revoked tokens that have not expired yet at @p nowSecs (expiresAt 0 or
+    /// >= nowSecs). The server polls this every few seconds: one indexed query.
+    virtual std::optional<std::vector<QByteArray>> revokedTokenIds(qint64 nowSecs, QString *error)
+            = 0;
+
     /// Whether other server instances write to the same store (then an update relayed from
     /// one of them is stored already).
     virtual bool shared() const { return false; }

@@ -3,6 +3,7 @@
 
 #include <QAtomicInt>
 #include <QFileInfo>
+#include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -72,6 +73,16 @@ bool SqliteRoomStore::open(QString *error)
             "CREATE TABLE IF NOT EXISTS updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
             "room TEXT NOT NULL, data BLOB NOT NULL)",
             "CREATE INDEX IF NOT EXISTS updates_by_room ON updates (room, seq)",
+            // Access tokens (added later: databases made before get them here, empty).
+            // One row: the server's signing secret.
+            "CREATE TABLE IF NOT EXISTS access_secret (id INTEGER PRIMARY KEY CHECK (id = 1), "
+            "secret BLOB NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS access_tokens (id TEXT PRIMARY KEY, room TEXT NOT NULL, "
+            "read_only INTEGER NOT NULL, expires_at INTEGER NOT NULL, issued_at INTEGER NOT "
+            "NULL, label TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)",
+            // What the server polls: only the revoked ones are indexed.
+            "CREATE INDEX IF NOT EXISTS access_tokens_revoked ON access_tokens (expires_at) "
+            "WHERE revoked = 1",
     };
     for (const char *sql : setup) {
         QSqlQuery q(db);
@@ -109,8 +120,11 @@ bool SqliteRoomStore::upgrade(QString *error)
         db.rollback();
         return false;
     };
-    if (!db.transaction()) {
-        *error = db.lastError().text();
+    // IMMEDIATE: the write lock first (waiting up to busy_timeout for it). A deferred
+    // transaction that reads and then writes fails at once with "database is locked" when
+    // another process (a server, `tandem token`) committed in between.
+    if (!q.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+        *error = QStringLiteral("cannot upgrade %1: %2").arg(m_path, q.lastError().text());
         return false;
     }
     // Databases made before AUTOINCREMENT: same rows, in a table whose numbers never go back.
@@ -264,6 +278,117 @@ bool SqliteRoomStore::compact(const QString &room, std::span<const uint8_t> snap
         return false;
     }
     return true;
+}
+
+std::optional<QByteArray> SqliteRoomStore::accessSecret(QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral("SELECT secret FROM access_secret WHERE id = 1"));
+    if (!exec(q, error)) {
+        return std::nullopt;
+    }
+    if (q.next()) {
+        return q.value(0).toByteArray();
+    }
+    q.finish();
+    // First use. Another process may be doing the same: the first insert wins (the primary
+    // key decides, under SQLite's write lock), and both read the winner's.
+    QByteArray secret(32, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(secret.data()),
+                                          secret.size() / qsizetype(sizeof(quint32)));
+    QSqlQuery insert(db);
+    insert.prepare(
+            QStringLiteral("INSERT OR IGNORE INTO access_secret (id, secret) VALUES (1, ?)"));
+    insert.addBindValue(secret);
+    if (!exec(insert, error) || !exec(q, error)) {
+        return std::nullopt;
+    }
+    if (!q.next()) {
+        *error = QStringLiteral("the access secret vanished from %1").arg(m_path);
+        return std::nullopt;
+    }
+    return q.value(0).toByteArray();
+}
+
+bool SqliteRoomStore::recordToken(const IssuedToken &token, QString *error)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("INSERT INTO access_tokens (id, room, read_only, expires_at, "
+                             "issued_at, label, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(QString::fromLatin1(token.id));
+    q.addBindValue(token.room);
+    q.addBindValue(int(token.readOnly));
+    q.addBindValue(token.expiresAt);
+    q.addBindValue(token.issuedAt);
+    q.addBindValue(token.label.isNull() ? QStringLiteral("") : token.label);
+    q.addBindValue(int(token.revoked));
+    return exec(q, error);
+}
+
+bool SqliteRoomStore::revokeToken(const QByteArray &id, QString *error)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("UPDATE access_tokens SET revoked = 1 WHERE id = ?"));
+    q.addBindValue(QString::fromLatin1(id));
+    if (!exec(q, error)) {
+        return false;
+    }
+    if (q.numRowsAffected() < 1) {
+        *error = QStringLiteral("no such token");
+        return false;
+    }
+    return true;
+}
+
+std::optional<std::vector<IssuedToken>> SqliteRoomStore::tokens(QString *error)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT id, room, read_only, expires_at, issued_at, label, revoked "
+                             "FROM access_tokens ORDER BY issued_at, rowid"));
+    if (!exec(q, error)) {
+        return std::nullopt;
+    }
+    std::vector<IssuedToken> out;
+    while (q.next()) {
+        IssuedToken t;
+        t.id = q.value(0).toString().toLatin1();
+        t.room = q.value(1).toString();
+        t.readOnly = q.value(2).toInt() != 0;
+        t.expiresAt = q.value(3).toLongLong();
+        t.issuedAt = q.value(4).toLongLong();
+        t.label = q.value(5).toString();
+        t.revoked = q.value(6).toInt() != 0;
+        out.push_back(std::move(t));
+    }
+    if (q.lastError().isValid()) {
+        *error = q.lastError().text();
+        return std::nullopt;
+    }
+    return out;
+}
+
+std::optional<std::vector<QByteArray>> SqliteRoomStore::revokedTokenIds(qint64 nowSecs,
+                                                                        QString *error)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT id FROM access_tokens WHERE revoked = 1 "
+                             "AND (expires_at = 0 OR expires_at >= ?)"));
+    q.addBindValue(nowSecs);
+    if (!exec(q, error)) {
+        return std::nullopt;
+    }
+    std::vector<QByteArray> out;
+    while (q.next()) {
+        out.push_back(q.value(0).toString().toLatin1());
+    }
+    if (q.lastError().isValid()) {
+        *error = q.lastError().text();
+        return std::nullopt;
+    }
+    return out;
 }
 
 } // namespace Tandem::Storage

@@ -26,6 +26,12 @@ public:
     bool compact(const QString &room, std::span<const uint8_t> snapshot, int64_t upToSeq,
                  QString *error) override;
 
+    std::optional<QByteArray> accessSecret(QString *error) override;
+    bool recordToken(const IssuedToken &token, QString *error) override;
+    bool revokeToken(const QByteArray &id, QString *error) override;
+    std::optional<std::vector<IssuedToken>> tokens(QString *error) override;
+    std::optional<std::vector<QByteArray>> revokedTokenIds(qint64 nowSecs, QString *error) override;
+
     QString path() const { return m_path; }
     /// Caps the database at @p pages pages (SQLite's max_page_count): writes beyond it fail as
     /// on a full disk. Tests use it to check that a full disk loses nothing.

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The scripting commands (tandem cat / export / import) as a user runs them: the real binary
 // against a live `tandem --serve`, checking output, files and exit codes, including an
-// unreachable server, an unknown note, a refused (oversized) import and usage errors.
+// unreachable server, an unknown note, a refused (oversized) import and usage errors. And
+// `tandem token issue|list|revoke` against a data directory, checked with the Access API.
 
 #include "app/cli.h"
+#include "core/server/accesstoken.h"
+#include "core/storage/sqliteroomstore.h"
 #include "tests/support/serveprocess.h"
 
+#include <QDateTime>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -130,6 +134,159 @@ private Q_SLOTS:
         const Result r = run({QStringLiteral("import"), url + QStringLiteral("r"), file});
         QCOMPARE(r.code, Exit::Refused);
         QVERIFY2(r.err.contains(QStringLiteral("limit")), qPrintable(r.err));
+    }
+
+    void tokenIssueListRevoke()
+    {
+        const QString dir = m_dir.filePath(QStringLiteral("tokens"));
+        const QStringList store {QStringLiteral("--data-dir"), dir};
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+
+        // A link for one room, read and write, 30 days by default.
+        Result r = run(QStringList {QStringLiteral("token"), QStringLiteral("issue"),
+                                    QStringLiteral("team"), QStringLiteral("--url"),
+                                    QStringLiteral("ws://127.0.0.1:1234/"),
+                                    QStringLiteral("--label"), QStringLiteral("for Ann")}
+                       + store);
+        QVERIFY2(r.code == Exit::Ok, qPrintable(r.err));
+        QStringList lines = r.out.split(QLatin1Char('\n'));
+        QVERIFY2(lines.value(0).startsWith(QStringLiteral("ws://127.0.0.1:1234/team?token=")),
+                 qPrintable(r.out));
+        const QByteArray teamToken = Server::Access::tokenFromTarget(
+                QUrl(lines.value(0)).toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority));
+        const auto teamGrant = Server::Access::peekToken(teamToken);
+        QVERIFY(teamGrant);
+        QVERIFY2(lines.value(1).contains(QString::fromLatin1(teamGrant->id)), qPrintable(r.out));
+
+        // Only the token without --url; every room; never expiring; read only.
+        r = run(QStringList {QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("*"),
+                             QStringLiteral("--read"), QStringLiteral("--days"),
+                             QStringLiteral("0")}
+                + store);
+        QCOMPARE(r.code, Exit::Ok);
+        const QByteArray allToken = r.out.split(QLatin1Char('\n')).value(0).toLatin1();
+        // A room name that needs encoding: link and token name it as servers see it.
+        r = run(QStringList {QStringLiteral("token"), QStringLiteral("issue"),
+                             QStringLiteral("my notes"), QStringLiteral("--url"),
+                             QStringLiteral("wss://example.org"), QStringLiteral("--days"),
+                             QStringLiteral("2")}
+                + store);
+        QCOMPARE(r.code, Exit::Ok);
+        const QString spaced = r.out.split(QLatin1Char('\n')).value(0);
+        QVERIFY2(spaced.startsWith(QStringLiteral("wss://example.org/my%20notes?token=")),
+                 qPrintable(spaced));
+        const QByteArray spacedToken = Server::Access::tokenFromTarget(spaced.toLatin1());
+
+        // All three verify with the store's secret.
+        QByteArray secret;
+        {
+            Storage::SqliteRoomStore s(dir + QStringLiteral("/rooms.sqlite"));
+            QString error;
+            QVERIFY2(s.open(&error), qPrintable(error));
+            const auto stored = s.accessSecret(&error);
+            QVERIFY2(stored, qPrintable(error));
+            secret = *stored;
+        }
+        using Server::Access::TokenError;
+        auto v = Server::Access::verifyToken(teamToken, secret, QStringLiteral("team"), now);
+        QCOMPARE(v.error, TokenError::None);
+        QCOMPARE(v.grant.permission, Server::Access::Permission::Write);
+        QVERIFY(qAbs(v.grant.expiresAt - (now + 30 * 24 * 3600)) < 60);
+        QCOMPARE(Server::Access::verifyToken(teamToken, secret, QStringLiteral("other"), now).error,
+                 TokenError::WrongRoom);
+        v = Server::Access::verifyToken(allToken, secret, QStringLiteral("anything"), now);
+        QCOMPARE(v.error, TokenError::None);
+        QCOMPARE(v.grant.permission, Server::Access::Permission::Read);
+        QCOMPARE(v.grant.expiresAt, 0);
+        v = Server::Access::verifyToken(spacedToken, secret, QStringLiteral("my%20notes"), now);
+        QCOMPARE(v.error, TokenError::None);
+        QCOMPARE(Server::Access::verifyToken(spacedToken, secret, QStringLiteral("my%20notes"),
+                                             now + 3 * 24 * 3600)
+                         .error,
+                 TokenError::Expired);
+
+        // The list.
+        r = run(QStringList {QStringLiteral("token"), QStringLiteral("list")} + store);
+        QCOMPARE(r.code, Exit::Ok);
+        lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 4); // a header and three tokens
+        QVERIFY2(lines[1].contains(QString::fromLatin1(teamGrant->id))
+                         && lines[1].contains(QStringLiteral("team"))
+                         && lines[1].contains(QStringLiteral("write"))
+                         && lines[1].contains(QStringLiteral("for Ann"))
+                         && lines[1].endsWith(QStringLiteral("no")),
+                 qPrintable(r.out));
+        QVERIFY2(lines[2].contains(QStringLiteral("*")) && lines[2].contains(QStringLiteral("read"))
+                         && lines[2].contains(QStringLiteral("never")),
+                 qPrintable(r.out));
+
+        // Revoking.
+        r = run(QStringList {QStringLiteral("token"), QStringLiteral("revoke"),
+                             QString::fromLatin1(teamGrant->id)}
+                + store);
+        QVERIFY2(r.code == Exit::Ok, qPrintable(r.err));
+        r = run(QStringList {QStringLiteral("token"), QStringLiteral("list")} + store);
+        lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QVERIFY2(lines.value(1).endsWith(QStringLiteral("yes")), qPrintable(r.out));
+        {
+            Storage::SqliteRoomStore s(dir + QStringLiteral("/rooms.sqlite"));
+            QString error;
+            QVERIFY(s.open(&error));
+            const auto revoked = s.revokedTokenIds(now, &error);
+            QVERIFY2(revoked, qPrintable(error));
+            QCOMPARE(*revoked, std::vector<QByteArray> {teamGrant->id});
+        }
+        r = run(QStringList {QStringLiteral("token"), QStringLiteral("revoke"),
+                             QStringLiteral("0123456789abcdef")}
+                + store);
+        QCOMPARE(r.code, Exit::NoSuchToken);
+        QVERIFY2(r.err.contains(QStringLiteral("no such token")), qPrintable(r.err));
+
+        // Usage errors.
+        for (const QStringList &args :
+             {QStringList {QStringLiteral("token")},
+              QStringList {QStringLiteral("token"), QStringLiteral("issue")},
+              QStringList {QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("r"),
+                           QStringLiteral("--days"), QStringLiteral("-1")},
+              QStringList {QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("r"),
+                           QStringLiteral("--url"), QStringLiteral("http://host")},
+              QStringList {QStringLiteral("token"), QStringLiteral("list"), QStringLiteral("x")},
+              QStringList {QStringLiteral("token"), QStringLiteral("revoke")},
+              QStringList {QStringLiteral("token"), QStringLiteral("forge")}}) {
+            r = run(args + store);
+            QVERIFY2(r.code == Exit::Usage, qPrintable(args.join(QLatin1Char(' '))));
+        }
+    }
+
+    void tokensIssuedAtOnceShareOneSecret()
+    {
+        // Two `tandem token issue` on a fresh data directory at the same moment: the first makes
+        // the secret, the other uses it (two processes on one SQLite file).
+        const QString dir = m_dir.filePath(QStringLiteral("race"));
+        std::vector<std::unique_ptr<QProcess>> procs;
+        for (int i = 0; i < 4; ++i) {
+            procs.push_back(std::make_unique<QProcess>());
+            procs.back()->start(QStringLiteral(TANDEM_BINARY),
+                                {QStringLiteral("token"), QStringLiteral("issue"),
+                                 QStringLiteral("r"), QStringLiteral("--data-dir"), dir});
+        }
+        std::vector<QByteArray> tokens;
+        for (auto &p : procs) {
+            QVERIFY(p->waitForFinished(30000));
+            QVERIFY2(p->exitCode() == Exit::Ok, p->readAllStandardError().constData());
+            tokens.push_back(p->readAllStandardOutput().split('\n').value(0));
+        }
+        Storage::SqliteRoomStore s(dir + QStringLiteral("/rooms.sqlite"));
+        QString error;
+        QVERIFY(s.open(&error));
+        const auto secret = s.accessSecret(&error);
+        QVERIFY2(secret, qPrintable(error));
+        for (const QByteArray &token : tokens) {
+            QCOMPARE(Server::Access::verifyToken(token, *secret, QStringLiteral("r"),
+                                                 QDateTime::currentSecsSinceEpoch())
+                             .error,
+                     Server::Access::TokenError::None);
+        }
     }
 
 private:

@@ -7,7 +7,9 @@
 //   broadcast  10 and 100 clients in one room, ramping the update rate; highest rate with
 //              p99 fan-out latency <= 50 ms and no lost update; server CPU per delivery
 //   idle       many idle connections over many rooms; server memory per connection
-// Usage: bench_server [--quick] [--only tandem|reference]
+//   flood      two clients editing while a third floods the room (tandem with its default
+//              limits); their latency before and during
+// Usage: bench_server [--quick] [--only tandem|reference] [--flood (only that)]
 //                     [--profile-broadcast <clients> <rate> [--batch-ms <ms>]]
 // The generator shares the two cores with the server: past ~50-70k deliveries/s it measures
 // itself. Linux only (reads /proc for CPU time and memory).
@@ -98,7 +100,9 @@ struct Server
     QUrl url;
     QTemporaryDir dir;
 
-    bool start(bool tandem, const QStringList &extraArgs = {})
+    /// @p defaultLimits: tandem with its abuse limits as shipped (else off: the reference has
+    /// none, and the load comes from one address as fast as it can).
+    bool start(bool tandem, const QStringList &extraArgs = {}, bool defaultLimits = false)
     {
         proc.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -106,12 +110,19 @@ struct Server
         proc.setProcessEnvironment(env);
         if (tandem) {
             name = QStringLiteral("tandem");
-            proc.start(QStringLiteral(TANDEM_BINARY),
-                       QStringList {QStringLiteral("--serve"), QStringLiteral("--port"),
-                                    QStringLiteral("0"), QStringLiteral("--data-dir"), dir.path(),
-                                    QStringLiteral("--max-message-bytes"),
-                                    QString::number(64 * 1024 * 1024)}
-                               + extraArgs);
+            QStringList args {QStringLiteral("--serve"),
+                              QStringLiteral("--port"),
+                              QStringLiteral("0"),
+                              QStringLiteral("--data-dir"),
+                              dir.path(),
+                              QStringLiteral("--max-message-bytes"),
+                              QString::number(64 * 1024 * 1024)};
+            if (!defaultLimits) {
+                args << QStringLiteral("--max-connections-per-address") << QStringLiteral("0")
+                     << QStringLiteral("--max-messages-per-second") << QStringLiteral("0")
+                     << QStringLiteral("--max-bytes-per-second") << QStringLiteral("0");
+            }
+            proc.start(QStringLiteral(TANDEM_BINARY), args + extraArgs);
         } else {
             name = QStringLiteral("reference");
             proc.setWorkingDirectory(QStringLiteral(TANDEM_SOURCE_DIR "/tests/js"));
@@ -430,6 +441,75 @@ Results::Broadcast runBroadcast(Server &s, int n, const std::vector<double> &rat
 /// The kernel's share of one delivery, measured here: CPU time of one send() of a small
 /// frame to a loopback TCP socket, spread over @p sockets connections as a broadcast does.
 /// Whatever sends one write per delivery cannot go below this.
+struct FloodResult
+{
+    double quiet50 = -1, quiet99 = -1, flood50 = -1, flood99 = -1;
+};
+
+/// Two clients edit (A types, B receives; the time between is the latency) while a third
+/// sends 50,000 one-character updates into the same room as fast as its socket takes them.
+FloodResult runFlood(Server &s)
+{
+    Client a, b, flooder;
+    QElapsedTimer clock;
+    clock.start();
+    std::vector<qint64> arrivals; // when B got each of A's edits (told apart by their size)
+    b.onMessage = [&](const QByteArray &m) {
+        if (m.size() > 60 && m[0] == 0 && m[1] == 2) {
+            arrivals.push_back(clock.nsecsElapsed());
+        }
+    };
+    for (Client *c : {&a, &b, &flooder}) {
+        c->ws.open(s.room(QStringLiteral("flood")));
+    }
+    if (!waitUntil([&] { return a.connected && b.connected && flooder.connected; }, 10000)) {
+        return {};
+    }
+    Crdt::Doc docA(1);
+    QByteArray lastA;
+    docA.onUpdate([&](std::span<const uint8_t> u, const Crdt::Transaction &) {
+        lastA = qbytes(Protocol::encodeSyncUpdate(u));
+    });
+    auto measure = [&](int edits) {
+        std::vector<double> ms;
+        for (int i = 0; i < edits; ++i) {
+            const size_t before = arrivals.size();
+            const qint64 t0 = clock.nsecsElapsed();
+            docA.getText("text").insert(0, std::u16string(64, u'a'));
+            a.ws.sendBinaryMessage(lastA);
+            if (!waitUntil([&] { return arrivals.size() > before; }, 30000)) {
+                break;
+            }
+            ms.push_back(double(arrivals[before] - t0) / 1e6);
+            waitUntil([] { return false; }, 10);
+        }
+        return ms;
+    };
+    FloodResult r;
+    auto quiet = measure(100);
+    std::vector<QByteArray> flood;
+    {
+        Crdt::Doc f(2);
+        f.onUpdate([&](std::span<const uint8_t> u, const Crdt::Transaction &) {
+            flood.push_back(qbytes(Protocol::encodeSyncUpdate(u)));
+        });
+        for (int i = 0; i < 50000; ++i) {
+            f.getText("flood").insert(0, u"f");
+        }
+    }
+    for (const QByteArray &u : flood) {
+        flooder.ws.sendBinaryMessage(u);
+    }
+    auto flooded = measure(100);
+    if (quiet.size() == 100 && flooded.size() == 100) {
+        r.quiet50 = percentile(quiet, 0.5);
+        r.quiet99 = percentile(quiet, 0.99);
+        r.flood50 = percentile(flooded, 0.5);
+        r.flood99 = percentile(flooded, 0.99);
+    }
+    return r;
+}
+
 double loopbackSendFloorUs(int sockets)
 {
     QTcpServer listener;
@@ -522,6 +602,21 @@ int main(int argc, char **argv)
             ? std::vector<double> {500, 2000}
             : std::vector<double> {500, 1000, 2000, 5000, 10000, 20000};
     const double stepSeconds = quick ? 1.0 : 2.0;
+    // A flood from one client while two others edit: tandem with its default limits.
+    std::map<QString, FloodResult> floods;
+    for (bool tandem : {true, false}) {
+        Server s;
+        if (s.start(tandem, {}, true) && (only.isEmpty() || s.name == only)) {
+            floods[s.name] = runFlood(s);
+            const FloodResult &f = floods[s.name];
+            std::printf("  [%s] flood: quiet p50 %.2f p99 %.2f ms, flooded p50 %.2f p99 %.2f ms\n",
+                        qPrintable(s.name), f.quiet50, f.quiet99, f.flood50, f.flood99);
+            std::fflush(stdout);
+        }
+    }
+    if (args.contains(QStringLiteral("--flood"))) {
+        return 0;
+    }
     std::map<QString, Results> results;
     // --batch-ms N: start the tandem server with it (for --profile-broadcast).
     QStringList tandemArgs;
@@ -693,6 +788,12 @@ int main(int argc, char **argv)
         std::printf("  kernel floor, one send() : %8.2f us per delivery on loopback (measured "
                     "now; one write per delivery cannot cost less)\n",
                     loopbackSendFloorUs(100));
+        const FloodResult &tf = floods[QStringLiteral("tandem")];
+        const FloodResult &yf = floods[QStringLiteral("reference")];
+        std::printf("  editing through a flood  : tandem p99 %7.2f ms | reference p99 %7.2f ms | "
+                    "(quiet p99 %.2f vs %.2f ms; p50 flooded %.2f vs %.2f ms; 50,000 updates from "
+                    "a third client, tandem with its default limits)\n",
+                    tf.flood99, yf.flood99, tf.quiet99, yf.quiet99, tf.flood50, yf.flood50);
         std::printf("  memory per idle connection: tandem %7.1f KB | reference %7.1f KB | %5.2fx\n",
                     t.idleKbPerConnection, y.idleKbPerConnection,
                     ratio(t.idleKbPerConnection, y.idleKbPerConnection));

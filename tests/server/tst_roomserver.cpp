@@ -6,133 +6,20 @@
 // before broadcast, reload after restart, damaged storage refused, full disk loses nothing)
 // and idle unloading.
 
-#include "core/crdt/doc.h"
-#include "core/crdt/text.h"
-#include "core/encoding/utf.h"
-#include "core/protocol/awareness.h"
-#include "core/protocol/messages.h"
-#include "core/server/roomserver.h"
-#include "core/storage/sqliteroomstore.h"
+#include "tests/support/roomclient.h"
 
-#include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
-#include <QTest>
-#include <QWebSocket>
 
 using namespace Tandem;
 
 namespace {
 
-std::span<const uint8_t> span(const QByteArray &b)
-{
-    return {reinterpret_cast<const uint8_t *>(b.constData()), size_t(b.size())};
-}
-
-QByteArray bytes(std::span<const uint8_t> s)
-{
-    return QByteArray(reinterpret_cast<const char *>(s.data()), qsizetype(s.size()));
-}
-
-/// A protocol client: a Doc and an Awareness kept in sync with one room.
-class Client : public QObject
-{
-public:
-    explicit Client(Crdt::ClientId id) : doc(id), awareness(id)
-    {
-        connect(&ws, &QWebSocket::binaryMessageReceived, this, &Client::onMessage);
-        connect(&ws, &QWebSocket::disconnected, this, [this] {
-            closeCode = int(ws.closeCode());
-            closeReason = ws.closeReason();
-        });
-        doc.onUpdate([this](std::span<const uint8_t> u, const Crdt::Transaction &tr) {
-            if (tr.origin != this && ws.state() == QAbstractSocket::ConnectedState) {
-                ws.sendBinaryMessage(bytes(Protocol::encodeSyncUpdate(u)));
-            }
-        });
-        awareness.onUpdate = [this](const Protocol::Awareness::Changes &c, const void *origin) {
-            if (origin == this || ws.state() != QAbstractSocket::ConnectedState) {
-                return;
-            }
-            ws.sendBinaryMessage(bytes(Protocol::encodeAwareness(awareness.encodeUpdate(c.all()))));
-        };
-    }
-
-    bool open(const QUrl &url)
-    {
-        QSignalSpy connected(&ws, &QWebSocket::connected);
-        ws.open(url);
-        if (!connected.wait(5000)) {
-            return false;
-        }
-        ws.sendBinaryMessage(bytes(Protocol::encodeSyncStep1(doc.encodeStateVector())));
-        return true;
-    }
-
-    void onMessage(const QByteArray &message)
-    {
-        ++messages;
-        const auto m = Protocol::decodeMessage(span(message));
-        QVERIFY2(m, "the server sent a malformed message");
-        if (m->type == Protocol::MessageType::Sync) {
-            if (m->step == Protocol::SyncStep::Step1) {
-                ++step1s;
-                const auto diff = doc.encodeStateAsUpdate(m->payload);
-                ws.sendBinaryMessage(bytes(Protocol::encodeSyncStep2(*diff)));
-            } else {
-                synced = synced || m->step == Protocol::SyncStep::Step2;
-                updates += m->step == Protocol::SyncStep::Update ? 1 : 0;
-                QVERIFY(!doc.applyUpdate(m->payload, this));
-            }
-        } else if (m->type == Protocol::MessageType::Awareness) {
-            ++awarenessMessages;
-            QVERIFY(!awareness.applyUpdate(m->payload, this));
-        }
-    }
-
-    std::string text() { return Encoding::toUtf8(doc.getText("text").toString()); }
-    void insert(uint64_t at, std::u16string_view s) { doc.getText("text").insert(at, s); }
-
-    QWebSocket ws;
-    Crdt::Doc doc;
-    Protocol::Awareness awareness;
-    int messages = 0;
-    int step1s = 0;
-    int updates = 0;
-    int awarenessMessages = 0;
-    bool synced = false;
-    int closeCode = -1;
-    QString closeReason;
-};
-
-struct Fixture
-{
-    explicit Fixture(const QString &dir, Server::ServerOptions options = {})
-    {
-        options.port = 0;
-        if (options.unloadDelayMs == Server::ServerOptions {}.unloadDelayMs) {
-            options.unloadDelayMs = 0; // tests see unloading at once unless they ask otherwise
-        }
-        auto s = std::make_unique<Storage::SqliteRoomStore>(dir + QStringLiteral("/rooms.sqlite"));
-        store = s.get();
-        server = std::make_unique<Server::RoomServer>(options, std::move(s));
-        QString error;
-        ok = server->listen(&error);
-        if (!ok) {
-            qWarning("%s", qPrintable(error));
-        }
-    }
-    QUrl room(const QString &name) const
-    {
-        QUrl u = server->url();
-        u.setPath(QLatin1Char('/') + name);
-        return u;
-    }
-    bool ok = false;
-    Storage::SqliteRoomStore *store = nullptr;
-    std::unique_ptr<Server::RoomServer> server;
-};
+using Testing::bytes;
+using Testing::span;
+using Client = Testing::RoomClient;
+using Fixture = Testing::ServerFixture;
 
 int storedUpdates(const QString &dbPath, const QString &room)
 {

@@ -8,19 +8,27 @@
 #include "core/crdt/doc.h"
 #include "core/crdt/text.h"
 #include "core/crdt/update.h"
+#include "core/server/accesstoken.h"
 #include "core/storage/postgresroomstore.h"
 #include "core/storage/sqliteroomstore.h"
 #include "tests/support/postgresserver.h"
 #include "tests/support/serveprocess.h"
 
+#include <QDateTime>
 #include <QFile>
 #include <QProcess>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
+#include <set>
+#include <thread>
 
 using namespace Tandem;
 
@@ -130,6 +138,172 @@ private Q_SLOTS:
         QCOMPARE(textOf(*store->load(room, &error)), QStringLiteral("hello world!?"));
     }
 
+    void accessTokens_data() { contract_data(); }
+
+    void accessTokens()
+    {
+        QFETCH(QString, kind);
+        auto store = make(kind);
+        QString error;
+        QVERIFY2(store->open(&error), qPrintable(error));
+
+        // The signing secret: made once, kept, the same for every store on the database.
+        const auto secret = store->accessSecret(&error);
+        QVERIFY2(secret, qPrintable(error));
+        QCOMPARE(secret->size(), 32);
+        QVERIFY(*secret != QByteArray(32, '\0'));
+        QCOMPARE(store->accessSecret(&error), secret);
+        auto other = make(kind);
+        QVERIFY2(other->open(&error), qPrintable(error));
+        QCOMPARE(other->accessSecret(&error), secret);
+        store.reset();
+        store = make(kind);
+        QVERIFY(store->open(&error));
+        QCOMPARE(store->accessSecret(&error), secret);
+
+        // Recording and listing.
+        const qint64 now = 1'800'000'000;
+        const QString prefix = QStringLiteral("tokens-") + kind + QLatin1Char('-');
+        auto token = [&](const QByteArray &id, const char *room, bool readOnly, qint64 exp) {
+            Storage::IssuedToken t;
+            t.id = id;
+            t.room = prefix + QLatin1String(room);
+            t.readOnly = readOnly;
+            t.expiresAt = exp;
+            t.issuedAt = now - 1000;
+            t.label = QStringLiteral("for ") + QLatin1String(room) + QStringLiteral(" – ü");
+            return t;
+        };
+        const QByteArray tag = kind == QLatin1String("sqlite") ? "00" : "11";
+        const QByteArray forever = tag + "00000000000001", later = tag + "00000000000002",
+                         past = tag + "00000000000003", kept = tag + "00000000000004";
+        QVERIFY2(store->recordToken(token(forever, "a", false, 0), &error), qPrintable(error));
+        QVERIFY(store->recordToken(token(later, "b", true, now + 100), &error));
+        QVERIFY(store->recordToken(token(past, "c", false, now - 100), &error));
+        QVERIFY(store->recordToken(token(kept, "*", true, 0), &error));
+        QVERIFY(!store->recordToken(token(forever, "a", false, 0), &error)); // id taken
+        QVERIFY(!error.isEmpty());
+
+        auto listed = [&](Storage::RoomStore &s) {
+            std::map<QByteArray, Storage::IssuedToken> out;
+            QString e;
+            const auto all = s.tokens(&e);
+            if (all) {
+                for (const auto &t : *all) {
+                    if (t.room.startsWith(prefix)) {
+                        out[t.id] = t;
+                    }
+                }
+            }
+            return out;
+        };
+        auto before = listed(*store);
+        QCOMPARE(before.size(), size_t(4));
+        QCOMPARE(before[later].room, prefix + QStringLiteral("b"));
+        QVERIFY(before[later].readOnly);
+        QVERIFY(!before[forever].readOnly);
+        QCOMPARE(before[later].expiresAt, now + 100);
+        QCOMPARE(before[later].issuedAt, now - 1000);
+        QCOMPARE(before[later].label, QStringLiteral("for b – ü"));
+        QVERIFY(!before[later].revoked);
+        auto revokedMine = [&](Storage::RoomStore &s, qint64 at) {
+            QString e;
+            const auto ids = s.revokedTokenIds(at, &e);
+            std::set<QByteArray> out;
+            if (ids) {
+                for (const QByteArray &id : *ids) {
+                    if (id.startsWith(tag)) {
+                        out.insert(id);
+                    }
+                }
+            } else {
+                out.insert("error: " + e.toUtf8());
+            }
+            return out;
+        };
+        QCOMPARE(revokedMine(*store, now), std::set<QByteArray>());
+
+        // Revoking: listed as revoked until the token would have expired anyway.
+        QVERIFY2(store->revokeToken(forever, &error), qPrintable(error));
+        QVERIFY(store->revokeToken(later, &error));
+        QVERIFY(store->revokeToken(past, &error));
+        QVERIFY(store->revokeToken(later, &error)); // twice is fine
+        QCOMPARE(revokedMine(*store, now), (std::set<QByteArray> {forever, later}));
+        QCOMPARE(revokedMine(*other, now), (std::set<QByteArray> {forever, later}));
+        QCOMPARE(revokedMine(*store, now + 100), (std::set<QByteArray> {forever, later}));
+        QCOMPARE(revokedMine(*store, now + 101), (std::set<QByteArray> {forever}));
+        const auto after = listed(*other);
+        QVERIFY(after.at(forever).revoked && after.at(later).revoked && after.at(past).revoked);
+        QVERIFY(!after.at(kept).revoked);
+
+        QVERIFY(!store->revokeToken("ffffffffffffffff", &error));
+        QCOMPARE(error, QStringLiteral("no such token"));
+
+        store.reset();
+        store = make(kind);
+        QVERIFY(store->open(&error));
+        QCOMPARE(revokedMine(*store, now), (std::set<QByteArray> {forever, later}));
+    }
+
+    void accessSecretRace_data() { contract_data(); }
+
+    void accessSecretRace()
+    {
+        // Instances starting together on a database that has no secret yet agree on one. Each
+        // thread has its own connection, as separate processes would.
+        QFETCH(QString, kind);
+        static int round = 0;
+        const QString name = QStringLiteral("race%1").arg(++round);
+        std::function<std::unique_ptr<Storage::RoomStore>()> makeStore;
+        if (kind == QLatin1String("sqlite")) {
+            const QString path = m_dir.filePath(name + QStringLiteral(".sqlite"));
+            makeStore = [path] { return std::make_unique<Storage::SqliteRoomStore>(path); };
+        } else {
+            const QUrl url = freshPostgresDatabase(name);
+            QVERIFY(!url.isEmpty());
+            makeStore = [url] { return std::make_unique<Storage::PostgresRoomStore>(url); };
+        }
+        // Schema first (its own race is tested elsewhere), then the secret from all at once.
+        {
+            auto first = makeStore();
+            QString error;
+            QVERIFY2(first->open(&error), qPrintable(error));
+        }
+        constexpr int n = 6;
+        std::vector<QByteArray> secrets(n);
+        std::vector<QString> errors(n);
+        std::atomic<int> ready {0};
+        std::vector<std::thread> threads;
+        for (int i = 0; i < n; ++i) {
+            threads.emplace_back([&, i] {
+                auto store = makeStore();
+                QString error;
+                const bool opened = store->open(&error);
+                ++ready; // counted either way: nobody waits for a thread that gave up
+                if (!opened) {
+                    errors[i] = error;
+                    return;
+                }
+                while (ready.load() < n) {
+                    std::this_thread::yield();
+                }
+                if (const auto s = store->accessSecret(&error)) {
+                    secrets[i] = *s;
+                } else {
+                    errors[i] = error;
+                }
+            });
+        }
+        for (auto &t : threads) {
+            t.join();
+        }
+        for (int i = 0; i < n; ++i) {
+            QVERIFY2(errors[i].isEmpty(), qPrintable(errors[i]));
+            QCOMPARE(secrets[i].size(), 32);
+            QCOMPARE(secrets[i], secrets[0]);
+        }
+    }
+
     void sqliteUpgradesEarlierDatabasesWithoutLosingUpdates()
     {
         // A database written by an earlier version: plain rowids, a room compacted up to seq 5,
@@ -174,6 +348,89 @@ private Q_SLOTS:
         QVERIFY(reopened.open(&error));
         QCOMPARE(textOf(*reopened.load(QStringLiteral("r"), &error)),
                  QStringLiteral("early late!?"));
+    }
+
+    void databasesWithoutAccessTokensUpgrade_data() { contract_data(); }
+
+    void databasesWithoutAccessTokensUpgrade()
+    {
+        // A database as the previous version left it (no token tables; PostgreSQL at schema 1)
+        // with a room in it: it opens, keeps the room, and takes tokens.
+        QFETCH(QString, kind);
+        Crdt::Doc writer(8);
+        const auto update = textUpdate(8, u"kept", &writer);
+        const QByteArray updateBytes(reinterpret_cast<const char *>(update.data()),
+                                     qsizetype(update.size()));
+        std::function<std::unique_ptr<Storage::RoomStore>()> makeStore;
+        const QString connection = QStringLiteral("previous-") + kind;
+        {
+            QSqlDatabase db;
+            QStringList schema;
+            if (kind == QLatin1String("sqlite")) {
+                const QString path = m_dir.filePath(QStringLiteral("previous.sqlite"));
+                makeStore = [path] { return std::make_unique<Storage::SqliteRoomStore>(path); };
+                db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+                db.setDatabaseName(path);
+                schema = {QStringLiteral("CREATE TABLE rooms (name TEXT PRIMARY KEY, snapshot BLOB "
+                                         "NOT NULL, snapshot_seq INTEGER NOT NULL)"),
+                          QStringLiteral("CREATE TABLE updates (seq INTEGER PRIMARY KEY "
+                                         "AUTOINCREMENT, room TEXT NOT NULL, data BLOB NOT NULL)"),
+                          QStringLiteral("CREATE INDEX updates_by_room ON updates (room, seq)")};
+            } else {
+                const QUrl url = freshPostgresDatabase(QStringLiteral("previous"));
+                QVERIFY(!url.isEmpty());
+                makeStore = [url] { return std::make_unique<Storage::PostgresRoomStore>(url); };
+                db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
+                db.setHostName(url.host());
+                db.setPort(url.port());
+                db.setDatabaseName(url.path().mid(1));
+                db.setUserName(url.userName());
+                db.setPassword(url.password());
+                schema = {QStringLiteral("CREATE TABLE tandem_schema (version INTEGER NOT NULL)"),
+                          QStringLiteral("CREATE TABLE rooms (name TEXT PRIMARY KEY, snapshot "
+                                         "BYTEA NOT NULL, snapshot_seq BIGINT NOT NULL)"),
+                          QStringLiteral("CREATE TABLE updates (seq BIGSERIAL PRIMARY KEY, room "
+                                         "TEXT NOT NULL, data BYTEA NOT NULL)"),
+                          QStringLiteral("CREATE INDEX updates_by_room ON updates (room, seq)"),
+                          QStringLiteral("INSERT INTO tandem_schema (version) VALUES (1)")};
+            }
+            QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+            QSqlQuery q(db);
+            for (const QString &sql : schema) {
+                QVERIFY2(q.exec(sql),
+                         qPrintable(sql + QStringLiteral(": ") + q.lastError().text()));
+            }
+            QVERIFY(q.prepare(
+                    QStringLiteral("INSERT INTO updates (room, data) VALUES ('old', ?)")));
+            q.addBindValue(updateBytes);
+            QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
+        }
+        QSqlDatabase::removeDatabase(connection);
+
+        auto store = makeStore();
+        QString error;
+        QVERIFY2(store->open(&error), qPrintable(error));
+        const auto loaded = store->load(QStringLiteral("old"), &error);
+        QVERIFY2(loaded, qPrintable(error));
+        QCOMPARE(textOf(*loaded), QStringLiteral("kept"));
+        const auto secret = store->accessSecret(&error);
+        QVERIFY2(secret && secret->size() == 32, qPrintable(error));
+        Storage::IssuedToken t;
+        t.id = "0123456789abcdef";
+        t.room = QStringLiteral("old");
+        QVERIFY2(store->recordToken(t, &error), qPrintable(error));
+        const auto all = store->tokens(&error);
+        QVERIFY(all && all->size() == 1);
+        QCOMPARE(all->front().id, t.id);
+        QCOMPARE(all->front().label, QString());
+        QVERIFY(store->revokeToken(t.id, &error));
+        QCOMPARE(store->revokedTokenIds(0, &error)->size(), size_t(1));
+        // And it opens again as it is now.
+        store.reset();
+        store = makeStore();
+        QVERIFY2(store->open(&error), qPrintable(error));
+        QCOMPARE(store->accessSecret(&error), secret);
+        QCOMPARE(textOf(*store->load(QStringLiteral("old"), &error)), QStringLiteral("kept"));
     }
 
     void postgresConcurrentWritersAndSafeCompaction()
@@ -225,7 +482,8 @@ private Q_SLOTS:
             Storage::PostgresRoomStore newer(m_pg.url());
             QVERIFY(!newer.open(&error));
             QVERIFY2(error.contains(QStringLiteral("upgrade the server")), qPrintable(error));
-            QVERIFY(q.exec(QStringLiteral("UPDATE tandem_schema SET version = 1")));
+            QVERIFY(q.exec(QStringLiteral("UPDATE tandem_schema SET version = %1")
+                                   .arg(Storage::PostgresRoomStore::schemaVersion)));
         }
         QSqlDatabase::removeDatabase(QStringLiteral("bump"));
     }
@@ -298,7 +556,78 @@ private Q_SLOTS:
         QCOMPARE(out, QStringLiteral("kept in postgres"));
     }
 
+    void tokenCommandOnPostgres()
+    {
+        // `tandem token … --store postgres://…`: what it issues verifies with the secret every
+        // instance on the database uses, and a revocation is what they poll.
+        auto run = [](const QStringList &args) {
+            QProcess p;
+            p.start(QStringLiteral(TANDEM_BINARY), args);
+            p.waitForFinished(30000);
+            return std::make_pair(
+                    p.exitCode(),
+                    QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError()));
+        };
+        const QStringList store {QStringLiteral("--store"), m_pg.url().toString()};
+        const auto [code, out]
+                = run(QStringList {QStringLiteral("token"), QStringLiteral("issue"),
+                                   QStringLiteral("pgroom"), QStringLiteral("--read")}
+                      + store);
+        QVERIFY2(code == 0, qPrintable(out));
+        QVERIFY2(!out.contains(m_pg.url().password()), qPrintable(out)); // no secrets printed
+        const QByteArray token = out.split(QLatin1Char('\n')).value(0).toLatin1();
+        Storage::PostgresRoomStore pg(m_pg.url());
+        QString error;
+        QVERIFY2(pg.open(&error), qPrintable(error));
+        const auto secret = pg.accessSecret(&error);
+        QVERIFY2(secret, qPrintable(error));
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        const auto v = Server::Access::verifyToken(token, *secret, QStringLiteral("pgroom"), now);
+        QCOMPARE(v.error, Server::Access::TokenError::None);
+        QCOMPARE(v.grant.permission, Server::Access::Permission::Read);
+        QCOMPARE(run(QStringList {QStringLiteral("token"), QStringLiteral("revoke"),
+                                  QString::fromLatin1(v.grant.id)}
+                     + store)
+                         .first,
+                 0);
+        const auto revoked = pg.revokedTokenIds(now, &error);
+        QVERIFY2(revoked, qPrintable(error));
+        QVERIFY(std::find(revoked->begin(), revoked->end(), v.grant.id) != revoked->end());
+        const auto [listCode, list]
+                = run(QStringList {QStringLiteral("token"), QStringLiteral("list")} + store);
+        QCOMPARE(listCode, 0);
+        QVERIFY2(list.contains(QString::fromLatin1(v.grant.id)), qPrintable(list));
+    }
+
 private:
+    /// A new, empty database on the test's PostgreSQL; its URL, or an empty one on failure.
+    QUrl freshPostgresDatabase(const QString &name)
+    {
+        const QString connection = QStringLiteral("create-") + name;
+        bool ok = false;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
+            db.setHostName(m_pg.url().host());
+            db.setPort(m_pg.url().port());
+            db.setDatabaseName(m_pg.url().path().mid(1));
+            db.setUserName(m_pg.url().userName());
+            db.setPassword(m_pg.url().password());
+            QSqlQuery q(db);
+            ok = db.open() && q.exec(QStringLiteral("CREATE DATABASE %1").arg(name));
+            if (!ok) {
+                qWarning() << "cannot create database" << name << db.lastError().text()
+                           << q.lastError().text();
+            }
+        }
+        QSqlDatabase::removeDatabase(connection);
+        if (!ok) {
+            return {};
+        }
+        QUrl url = m_pg.url();
+        url.setPath(QLatin1Char('/') + name);
+        return url;
+    }
+
     std::unique_ptr<Storage::RoomStore> make(const QString &kind)
     {
         if (kind == QLatin1String("sqlite")) {

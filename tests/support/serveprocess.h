@@ -25,6 +25,9 @@ public:
     void kill();
     void terminate();
     QUrl url() const { return m_url; }
+    /// Everything it printed on stdout so far, reading more until @p marker appears (or
+    /// @p timeoutMs passes).
+    QByteArray outputUntil(const QByteArray &marker, int timeoutMs = 5000);
     quint16 port() const { return quint16(m_url.port()); }
     QProcess &process() { return m_process; }
 
@@ -32,6 +35,7 @@ private:
     QString m_binary;
     QProcess m_process;
     QUrl m_url;
+    QByteArray m_output;
 };
 
 } // namespace Tandem::Testing

@@ -5,6 +5,7 @@
 // own edits, the status bar tells when the server is gone, and a stock Yjs client from node
 // (y-websocket) co-edits with a window in plain mode.
 
+#include "core/client/knownhosts.h"
 #include "core/client/notes.h"
 #include "core/client/session.h"
 #include "core/encoding/any.h"
@@ -21,7 +22,9 @@
 #include <QLineEdit>
 #include <QListView>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QProcess>
+#include <QPushButton>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -195,9 +198,133 @@ private Q_SLOTS:
         host.window->createNote(QStringLiteral("Agenda"));
         Window guest(m_dir.filePath(QStringLiteral("guest6.sqlite")), QStringLiteral("Bo"),
                      QStringLiteral("#ee6352"));
-        QVERIFY(guest.window->openRoom(host.window->session()->url(), &error));
+        // Its links carry access tokens: an invite gets in, the bare address does not.
+        const QUrl invite
+                = host.window->hostedInvite(QStringLiteral("127.0.0.1"), false, 3600, &error);
+        QVERIFY2(invite.query().startsWith(QStringLiteral("token=")), qPrintable(error));
+        QVERIFY(guest.window->openRoom(invite, &error));
         QTRY_COMPARE_WITH_TIMEOUT(guest.window->notesList()->count(), 1, 5000);
         QCOMPARE(guest.window->notesList()->item(0)->text(), QStringLiteral("Agenda"));
+        Window stranger(m_dir.filePath(QStringLiteral("stranger6.sqlite")), QStringLiteral("Cy"),
+                        QStringLiteral("#8acb88"));
+        QVERIFY(stranger.window->openRoom(invite.adjusted(QUrl::RemoveQuery), &error));
+        QTRY_COMPARE_WITH_TIMEOUT(stranger.window->session()->provider()->status(),
+                                  Provider::Status::Offline, 5000);
+        QVERIFY2(stranger.window->connectionLabel()->text().contains(
+                         QStringLiteral("access token missing")),
+                 qPrintable(stranger.window->connectionLabel()->text()));
+        QCOMPARE(stranger.window->notesList()->count(), 0);
+    }
+
+    void hostAnEncryptedRoom()
+    {
+        // "Host a Room…" with "Encrypt (wss://)": the host's own window trusts its certificate
+        // without asking; a teammate is asked once (host and fingerprint), trusts and joins; a
+        // different certificate than the one trusted gets the warning, Cancel by default.
+#ifndef TANDEM_HAVE_TLS
+        QSKIP("built without OpenSSL: the app cannot host wss:// rooms");
+#endif
+        Window host(m_dir.filePath(QStringLiteral("host-tls.sqlite")), QStringLiteral("Ana"),
+                    QStringLiteral("#30bced"));
+        QString error;
+        QVERIFY2(host.window->hostRoom(0, QStringLiteral("secure"), &error, true),
+                 qPrintable(error));
+        const QUrl hosted = host.window->session()->url();
+        QCOMPARE(hosted.scheme(), QStringLiteral("wss"));
+        const QString fingerprint = host.window->hostedFingerprint();
+        QVERIFY(!fingerprint.isEmpty());
+        QTRY_COMPARE_WITH_TIMEOUT(host.window->session()->provider()->status(),
+                                  Provider::Status::Synced, 5000);
+        QVERIFY(!host.window->findChild<QMessageBox *>(QStringLiteral("certificateUnknownDialog")));
+        QCOMPARE(Client::KnownHosts::fingerprint(Client::KnownHosts::hostPort(hosted)),
+                 fingerprint);
+        host.window->createNote(QStringLiteral("Plans"));
+
+        // The teammate reaches it by another name: unknown there.
+        QUrl byName = hosted;
+        byName.setHost(QStringLiteral("localhost"));
+        Window guest(m_dir.filePath(QStringLiteral("guest-tls.sqlite")), QStringLiteral("Bo"),
+                     QStringLiteral("#ee6352"));
+        QVERIFY(guest.window->openRoom(byName, &error));
+        QMessageBox *ask = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((ask = guest.window->findChild<QMessageBox *>(
+                                          QStringLiteral("certificateUnknownDialog"))),
+                                 5000);
+        QCOMPARE(guest.window->session()->provider()->status(), Provider::Status::Offline);
+        QVERIFY2(guest.window->connectionLabel()->text().startsWith(
+                         QStringLiteral("Not connected: The server's certificate is not trusted")),
+                 qPrintable(guest.window->connectionLabel()->text()));
+        QVERIFY(ask->text().contains(QStringLiteral("localhost:%1").arg(hosted.port())));
+        QVERIFY(ask->text().contains(
+                Client::KnownHosts::grouped(fingerprint).section(QLatin1Char('\n'), 0, 0)));
+        ask->findChild<QPushButton *>(QStringLiteral("trust"))->click();
+        QTRY_COMPARE_WITH_TIMEOUT(guest.window->session()->provider()->status(),
+                                  Provider::Status::Synced, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(guest.window->notesList()->count(), 1, 5000);
+
+        // Hosting again reuses the certificate: nobody has to compare again.
+        Window again(m_dir.filePath(QStringLiteral("host-tls2.sqlite")), QStringLiteral("Ana"),
+                     QStringLiteral("#30bced"));
+        QVERIFY2(again.window->hostRoom(0, QStringLiteral("secure"), &error, true),
+                 qPrintable(error));
+        QCOMPARE(again.window->hostedFingerprint(), fingerprint);
+
+        // Another certificate than the one trusted: the warning, and no connection.
+        const QString hostPort = Client::KnownHosts::hostPort(byName);
+        Client::KnownHosts::remember(hostPort, QStringLiteral("00:11:22:33"));
+        Window third(m_dir.filePath(QStringLiteral("third-tls.sqlite")), QStringLiteral("Cy"),
+                     QStringLiteral("#8acb88"));
+        QVERIFY(third.window->openRoom(byName, &error));
+        QMessageBox *warn = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((warn = third.window->findChild<QMessageBox *>(
+                                          QStringLiteral("certificateChangedDialog"))),
+                                 5000);
+        QCOMPARE(warn->icon(), QMessageBox::Warning);
+        QCOMPARE(warn->defaultButton(), warn->button(QMessageBox::Cancel));
+        QVERIFY(warn->text().contains(QStringLiteral("00:11:22:33")));
+        QVERIFY(warn->findChild<QPushButton *>(QStringLiteral("trust")));
+        warn->button(QMessageBox::Cancel)->click();
+        QTest::qWait(300);
+        QCOMPARE(third.window->session()->provider()->status(), Provider::Status::Offline);
+        QCOMPARE(third.window->notesList()->count(), 0);
+        QCOMPARE(Client::KnownHosts::fingerprint(hostPort), QStringLiteral("00:11:22:33"));
+    }
+
+    void readOnlyGuest()
+    {
+        // A link with a read-only token: the guest reads along, its editor and note actions are
+        // read-only, and the status bar says so.
+        Server::ServerOptions options;
+        options.port = 0;
+        options.requireToken = true;
+        Server::RoomServer server(options,
+                                  std::make_unique<Storage::SqliteRoomStore>(
+                                          m_dir.filePath(QStringLiteral("tokens.sqlite"))));
+        QString error;
+        QVERIFY2(server.listen(&error), qPrintable(error));
+        const QString room = QStringLiteral("minutes");
+        const QByteArray write
+                = server.issueToken(room, false, 3600, QStringLiteral("Ana"), &error);
+        const QByteArray read = server.issueToken(room, true, 3600, QStringLiteral("Bo"), &error);
+        QVERIFY2(!write.isEmpty() && !read.isEmpty(), qPrintable(error));
+        Window ana(m_dir.filePath(QStringLiteral("ana-ro.sqlite")), QStringLiteral("Ana"),
+                   QStringLiteral("#30bced"));
+        Window bo(m_dir.filePath(QStringLiteral("bo-ro.sqlite")), QStringLiteral("Bo"),
+                  QStringLiteral("#ee6352"));
+        QVERIFY(ana.window->openRoom(server.inviteUrl(room, write), &error));
+        QVERIFY(bo.window->openRoom(server.inviteUrl(room, read), &error));
+        const QString id = ana.window->createNote(QStringLiteral("Monday"));
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->currentNoteId(), id, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(bo.window->session()->provider()->status(),
+                                  Provider::Status::Synced, 5000);
+        QVERIFY(bo.window->editor()->isReadOnly());
+        QVERIFY(!ana.window->editor()->isReadOnly());
+        QVERIFY2(bo.window->connectionLabel()->text().contains(QStringLiteral("read-only")),
+                 qPrintable(bo.window->connectionLabel()->text()));
+        QTest::keyClicks(bo.window->editor(), QStringLiteral("vandal"));
+        QTest::keyClicks(ana.window->editor(), QStringLiteral("agenda"));
+        QTRY_COMPARE_WITH_TIMEOUT(bo.text(), QStringLiteral("agenda"), 5000);
+        QCOMPARE(ana.text(), QStringLiteral("agenda"));
     }
 
     void findAndReplaceAll()

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/crdt/content.h"
 
+#include "core/encoding/json.h"
+
 #include <algorithm>
 #include <bit>
 
@@ -277,6 +279,20 @@ void writeContent(Encoding::Encoder &e, ContentRef ref, const Content &c, uint64
     }
 }
 
+namespace {
+
+/// Yjs JSON.parse()s these strings as it reads them, and refuses the update when one does not
+/// parse. Accepting what every Yjs peer refuses would store and relay an update that breaks
+/// each of them for good, so the same rule holds here.
+void requireJson(Encoding::Decoder &d, std::string_view text)
+{
+    if (d.ok() && !Encoding::parseJson(text)) {
+        d.fail(DecodeErrorCode::InvalidJson);
+    }
+}
+
+} // namespace
+
 Content readContent(Encoding::Decoder &d, ContentRef ref, uint64_t &length)
 {
     length = 1;
@@ -294,6 +310,9 @@ Content readContent(Encoding::Decoder &d, ContentRef ref, uint64_t &length)
         j.values.reserve(static_cast<size_t>(n));
         for (uint64_t i = 0; i < n && d.ok(); ++i) {
             j.values.emplace_back(d.readVarStringUtf8());
+            if (j.values.back() != "undefined") { // the one non-JSON text Yjs writes here
+                requireJson(d, j.values.back());
+            }
         }
         length = n;
         return Content(std::move(j));
@@ -317,11 +336,15 @@ Content readContent(Encoding::Decoder &d, ContentRef ref, uint64_t &length)
         length = s.size();
         return Content(std::u16string_view(s));
     }
-    case ContentRef::Embed:
-        return Content(ContentEmbed {std::string(d.readVarStringUtf8())});
+    case ContentRef::Embed: {
+        std::string json(d.readVarStringUtf8());
+        requireJson(d, json);
+        return Content(ContentEmbed {std::move(json)});
+    }
     case ContentRef::Format: {
         std::string key(d.readVarStringUtf8());
         std::string value(d.readVarStringUtf8());
+        requireJson(d, value);
         return Content(ContentFormat {std::move(key), std::move(value)});
     }
     case ContentRef::Type: {

@@ -21,7 +21,7 @@ enum class DecodeErrorCode : uint8_t {
     NestingTooDeep, ///< nested `any` values deeper than the limit
     TrailingData, ///< bytes left over after a complete message
     UnknownMessage, ///< protocol message type not understood
-    InvalidJson, ///< a JSON text (awareness state) does not parse
+    InvalidJson, ///< a JSON text (awareness state, JSON/embed/format content) does not parse
 };
 
 const char *decodeErrorName(DecodeErrorCode code);

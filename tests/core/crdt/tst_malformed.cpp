@@ -398,6 +398,17 @@ void tst_Malformed::malformed_data()
     row("zero-length GC after a valid struct",
         block(7, 0, 2).byte(0x04).u(1).str("t").str("abc").byte(0x00).u(0).u(0), C::InvalidStruct);
 
+    // ---- JSON texts Yjs parses as it reads (JSON.parse throws, the update is refused):
+    // ContentJSON elements ("undefined" aside), an embed, a format value.
+    row("ContentJSON element that is not JSON",
+        block(7, 0).byte(0x02).u(1).str("t").u(1).str("nuld").u(0), C::InvalidJson);
+    row("ContentJSON second element that is not JSON",
+        block(7, 0).byte(0x02).u(1).str("t").u(2).str("undefined").str("1 2").u(0), C::InvalidJson);
+    row("ContentEmbed that is not JSON", block(7, 0).byte(0x05).u(1).str("t").str("{oops").u(0),
+        C::InvalidJson);
+    row("ContentFormat value that is not JSON",
+        block(7, 0).byte(0x06).u(1).str("t").str("bold").str("tru").u(0), C::InvalidJson);
+
     // ---- declared byte lengths beyond the input
     row("ContentString declares 100 bytes, has 3",
         block(7, 0).byte(0x04).u(1).str("t").u(100).raw("abc").u(0), C::LengthTooLarge);

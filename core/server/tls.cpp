@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/server/tls.h"
 
+#include "core/server/nativesocket.h"
+
 #include <QByteArray>
 #include <QDir>
 #include <QFile>
@@ -17,13 +19,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#endif
-
-#ifdef Q_OS_WIN
-#include <winsock2.h>
-#else
-#include <cerrno>
-#include <sys/socket.h>
 #endif
 
 #include <climits>
@@ -58,46 +53,14 @@ QString takeErrors(const QString &fallback = QString())
 // A socket BIO of our own. OpenSSL's writes with write(), which raises SIGPIPE when the peer
 // has gone; this one sends as the plain connection does (MSG_NOSIGNAL, or SO_NOSIGPIPE on
 // macOS, set on the socket by the connection).
-#ifdef Q_OS_WIN
-bool wouldBlock()
-{
-    return WSAGetLastError() == WSAEWOULDBLOCK;
-}
 int socketRead(qintptr fd, char *buffer, int size)
 {
-    return ::recv(SOCKET(fd), buffer, size, 0);
+    return int(NativeSocket::receive(fd, buffer, size_t(size)));
 }
 int socketWrite(qintptr fd, const char *data, int size)
 {
-    return ::send(SOCKET(fd), data, size, 0);
+    return int(NativeSocket::send(fd, data, size_t(size)));
 }
-#else
-bool wouldBlock()
-{
-    return errno == EAGAIN || errno == EWOULDBLOCK;
-}
-int socketRead(qintptr fd, char *buffer, int size)
-{
-    ssize_t n;
-    do {
-        n = ::recv(int(fd), buffer, size_t(size), 0);
-    } while (n < 0 && errno == EINTR);
-    return int(n);
-}
-int socketWrite(qintptr fd, const char *data, int size)
-{
-#ifdef MSG_NOSIGNAL
-    constexpr int flags = MSG_NOSIGNAL;
-#else
-    constexpr int flags = 0;
-#endif
-    ssize_t n;
-    do {
-        n = ::send(int(fd), data, size_t(size), flags);
-    } while (n < 0 && errno == EINTR);
-    return int(n);
-}
-#endif
 
 qintptr fdOf(BIO *bio)
 {
@@ -108,7 +71,7 @@ int bioWrite(BIO *bio, const char *data, int size)
 {
     BIO_clear_retry_flags(bio);
     const int n = socketWrite(fdOf(bio), data, size);
-    if (n < 0 && wouldBlock()) {
+    if (n < 0 && NativeSocket::wouldBlock()) {
         BIO_set_retry_write(bio);
     }
     return n;
@@ -118,7 +81,7 @@ int bioRead(BIO *bio, char *buffer, int size)
 {
     BIO_clear_retry_flags(bio);
     const int n = socketRead(fdOf(bio), buffer, size);
-    if (n < 0 && wouldBlock()) {
+    if (n < 0 && NativeSocket::wouldBlock()) {
         BIO_set_retry_read(bio);
     }
     return n;

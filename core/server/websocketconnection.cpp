@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/server/websocketconnection.h"
 
+#include "core/server/nativesocket.h"
 #include "core/server/serverlog.h"
 #include "core/server/tls.h"
 
@@ -9,101 +10,11 @@
 #include <algorithm>
 #include <climits>
 
-#ifdef Q_OS_WIN
-#include <winsock2.h>
-#else
-#include <cerrno>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#endif
-
 namespace Tandem::Server {
 
 using namespace WebSocket;
 
 namespace {
-
-// The few native socket calls the connection needs, on both socket APIs.
-#ifdef Q_OS_WIN
-using NativeSocket = SOCKET;
-bool wouldBlock()
-{
-    return WSAGetLastError() == WSAEWOULDBLOCK;
-}
-qint64 receiveSome(qintptr fd, uint8_t *buffer, size_t size)
-{
-    return ::recv(NativeSocket(fd), reinterpret_cast<char *>(buffer), int(size), 0);
-}
-qint64 sendSome(qintptr fd, const char *data, size_t size)
-{
-    return ::send(NativeSocket(fd), data, int(std::min<size_t>(size, INT_MAX)), 0);
-}
-void shutdownWrite(qintptr fd)
-{
-    ::shutdown(NativeSocket(fd), SD_SEND);
-}
-void closeSocket(qintptr fd)
-{
-    ::closesocket(NativeSocket(fd));
-}
-void prepareSocket(qintptr fd)
-{
-    u_long nonBlocking = 1;
-    ::ioctlsocket(NativeSocket(fd), FIONBIO, &nonBlocking);
-    BOOL one = TRUE;
-    ::setsockopt(NativeSocket(fd), IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char *>(&one),
-                 sizeof one);
-}
-#else
-bool wouldBlock()
-{
-    return errno == EAGAIN || errno == EWOULDBLOCK;
-}
-qint64 receiveSome(qintptr fd, uint8_t *buffer, size_t size)
-{
-    ssize_t n;
-    do {
-        n = ::recv(int(fd), buffer, size, 0);
-    } while (n < 0 && errno == EINTR);
-    return n;
-}
-qint64 sendSome(qintptr fd, const char *data, size_t size)
-{
-#ifdef MSG_NOSIGNAL
-    constexpr int flags = MSG_NOSIGNAL; // a vanished peer is an error, not a SIGPIPE
-#else
-    constexpr int flags = 0; // macOS: SO_NOSIGPIPE, set in prepareSocket()
-#endif
-    ssize_t n;
-    do {
-        n = ::send(int(fd), data, size, flags);
-    } while (n < 0 && errno == EINTR);
-    return n;
-}
-void shutdownWrite(qintptr fd)
-{
-    ::shutdown(int(fd), SHUT_WR);
-}
-void closeSocket(qintptr fd)
-{
-    ::close(int(fd));
-}
-void prepareSocket(qintptr fd)
-{
-    // Accepted sockets do not inherit the listener's O_NONBLOCK on Linux: without this, one
-    // peer that stops reading would block the whole server in send().
-    ::fcntl(int(fd), F_SETFL, ::fcntl(int(fd), F_GETFL) | O_NONBLOCK);
-    // Small updates must not wait for Nagle's algorithm (tens of milliseconds per hop).
-    int one = 1;
-    ::setsockopt(int(fd), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-#ifdef SO_NOSIGPIPE
-    ::setsockopt(int(fd), SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-}
-#endif
 
 /// One read buffer for every connection (the server is single-threaded): data is handled
 /// where it landed, and only an incomplete frame is copied into the connection.
@@ -119,7 +30,7 @@ WebSocketConnection::WebSocketConnection(qintptr fd, SocketPoller &poller, const
                                          Listener *listener, QObject *parent, const TlsContext *tls)
     : QObject(parent), m_poller(poller), m_limits(limits), m_listener(listener)
 {
-    prepareSocket(fd);
+    NativeSocket::prepare(fd);
     if (tls) {
         m_tls = new TlsSession(*tls, fd);
     }
@@ -133,7 +44,7 @@ WebSocketConnection::~WebSocketConnection()
 {
     if (m_state != State::Closed) {
         m_poller.remove(m_handle); // before the descriptor goes
-        closeSocket(m_handle.fd);
+        NativeSocket::close(m_handle.fd);
     }
     delete m_tls;
 }
@@ -148,8 +59,8 @@ void WebSocketConnection::onReadable()
         return;
     }
     const std::span<uint8_t> buffer = scratch();
-    const qint64 n = receiveSome(m_handle.fd, buffer.data(), buffer.size());
-    if (n == 0 || (n < 0 && !wouldBlock())) {
+    const qint64 n = NativeSocket::receive(m_handle.fd, buffer.data(), buffer.size());
+    if (n == 0 || (n < 0 && !NativeSocket::wouldBlock())) {
         finishClose(); // the peer is gone (1006 unless it said goodbye)
         return;
     }
@@ -498,8 +409,8 @@ void WebSocketConnection::write(const char *data, qsizetype size, bool evenIfClo
                 return;
             }
         } else {
-            const qint64 n = sendSome(m_handle.fd, data, size_t(size));
-            if (n < 0 && !wouldBlock()) {
+            const qint64 n = NativeSocket::send(m_handle.fd, data, size_t(size));
+            if (n < 0 && !NativeSocket::wouldBlock()) {
                 finishClose();
                 return;
             }
@@ -554,9 +465,9 @@ void WebSocketConnection::onWritable()
             return;
         }
     } else {
-        n = sendSome(m_handle.fd, m_out.data() + m_outHead, m_out.size() - m_outHead);
+        n = NativeSocket::send(m_handle.fd, m_out.data() + m_outHead, m_out.size() - m_outHead);
         if (n < 0) {
-            if (!wouldBlock()) {
+            if (!NativeSocket::wouldBlock()) {
                 finishClose();
             }
             return;
@@ -585,7 +496,7 @@ void WebSocketConnection::flushed()
         if (m_tls) {
             m_tls->shutdown(); // close_notify after our close frame
         }
-        shutdownWrite(m_handle.fd); // our close frame is the last thing we send
+        NativeSocket::shutdownWrite(m_handle.fd); // our close frame is the last thing we send
     }
 }
 
@@ -616,7 +527,7 @@ void WebSocketConnection::finishClose()
     }
     // Unwatched before the descriptor closes (its number may be reused at once).
     m_poller.remove(m_handle);
-    closeSocket(m_handle.fd);
+    NativeSocket::close(m_handle.fd);
     std::vector<char>().swap(m_out);
     std::vector<uint8_t>().swap(m_fragments);
     if (m_reported) {

@@ -23,16 +23,6 @@ namespace Access = Server::Access;
 
 namespace {
 
-bool waitClosed(Client &c, int timeoutMs = 5000)
-{
-    return QTest::qWaitFor([&] { return c.closeCode >= 0; }, timeoutMs);
-}
-
-bool waitSynced(Client &c)
-{
-    return QTest::qWaitFor([&] { return c.synced; }, 5000);
-}
-
 qint64 now()
 {
     return QDateTime::currentSecsSinceEpoch();
@@ -153,12 +143,12 @@ private Q_SLOTS:
         // Someone already inside, who must not notice.
         Client inside(1);
         QVERIFY(inside.open(f.roomWith(room, good)));
-        QVERIFY(waitSynced(inside));
+        QVERIFY(inside.waitSynced());
         inside.insert(0, u"private");
 
         Client c(2);
         c.open(kind == 0 ? f.room(room) : f.roomWith(room, token));
-        QVERIFY(waitClosed(c));
+        QVERIFY(c.waitClosed());
         QCOMPARE(c.closeCode, int(Server::CloseCode::Unauthorized));
         QVERIFY2(c.closeReason.contains(reason), qPrintable(c.closeReason));
         QCOMPARE(c.text(), std::string()); // nothing of the room reached it
@@ -175,7 +165,7 @@ private Q_SLOTS:
         Client a(1), b(2);
         QVERIFY(a.open(f.roomWith(QStringLiteral("one"), any)));
         QVERIFY(b.open(f.roomWith(QStringLiteral("two"), any)));
-        QVERIFY(waitSynced(a) && waitSynced(b));
+        QVERIFY(a.waitSynced() && b.waitSynced());
         QCOMPARE(a.closeCode, -1);
         QCOMPARE(b.closeCode, -1);
     }
@@ -189,7 +179,7 @@ private Q_SLOTS:
         Client writer(1), guest(2);
         QVERIFY(writer.open(f.roomWith(room, f.token(room, Access::Permission::Write))));
         QVERIFY(guest.open(f.roomWith(room, f.token(room, Access::Permission::Read))));
-        QVERIFY(waitSynced(writer) && waitSynced(guest));
+        QVERIFY(writer.waitSynced() && guest.waitSynced());
         writer.insert(0, u"agenda");
         QTRY_COMPARE(guest.text(), std::string("agenda"));
         // The guest's edits are refused: not applied, not stored, not relayed; it stays.
@@ -202,7 +192,7 @@ private Q_SLOTS:
         QCOMPARE(writer.text(), std::string("agenda for monday"));
         Client late(3);
         QVERIFY(late.open(f.roomWith(room, f.token(room, Access::Permission::Write))));
-        QVERIFY(waitSynced(late));
+        QVERIFY(late.waitSynced());
         QCOMPARE(late.text(), std::string("agenda for monday"));
         QCOMPARE(guest.closeCode, -1);
     }
@@ -226,7 +216,7 @@ private Q_SLOTS:
         Client owner(1), guest(2);
         QVERIFY(owner.open(f.roomWith(room, f.token(room, Access::Permission::Write))));
         QVERIFY(guest.open(f.roomWith(room, guestToken)));
-        QVERIFY(waitSynced(owner) && waitSynced(guest));
+        QVERIFY(owner.waitSynced() && guest.waitSynced());
         // Revoked from outside the server, as `tandem token revoke` does: another store on the
         // same file.
         {
@@ -234,13 +224,13 @@ private Q_SLOTS:
             QVERIFY2(admin.open(&error), qPrintable(error));
             QVERIFY2(admin.revokeToken(guestId, &error), qPrintable(error));
         }
-        QVERIFY(waitClosed(guest, 3000));
+        QVERIFY(guest.waitClosed(3000));
         QCOMPARE(guest.closeCode, int(Server::CloseCode::Forbidden));
         QVERIFY2(guest.closeReason.contains(QStringLiteral("revoked")),
                  qPrintable(guest.closeReason));
         Client again(3);
         again.open(f.roomWith(room, guestToken));
-        QVERIFY(waitClosed(again));
+        QVERIFY(again.waitClosed());
         QCOMPARE(again.closeCode, int(Server::CloseCode::Forbidden));
         QCOMPARE(owner.closeCode, -1);
     }
@@ -254,8 +244,8 @@ private Q_SLOTS:
         QVERIFY(c.open(
                 f.roomWith(QStringLiteral("r"),
                            f.token(QStringLiteral("r"), Access::Permission::Write, now() + 1))));
-        QVERIFY(waitSynced(c));
-        QVERIFY(waitClosed(c, 5000));
+        QVERIFY(c.waitSynced());
+        QVERIFY(c.waitClosed(5000));
         QCOMPARE(c.closeCode, int(Server::CloseCode::Unauthorized));
         QVERIFY2(c.closeReason.contains(QStringLiteral("expired")), qPrintable(c.closeReason));
     }
@@ -283,7 +273,7 @@ private Q_SLOTS:
         // The invite link as it is: a Tandem client.
         Client tandem(1);
         QVERIFY(tandem.open(invite));
-        QVERIFY(waitSynced(tandem));
+        QVERIFY(tandem.waitSynced());
         tandem.insert(0, u"from tandem");
         QTRY_VERIFY(tandem.updates > 0); // the server's echo: it has it (node waits below block)
 

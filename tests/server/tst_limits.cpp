@@ -26,16 +26,6 @@ using Fixture = Testing::ServerFixture;
 
 namespace {
 
-bool waitClosed(Client &c, int timeoutMs = 5000)
-{
-    return QTest::qWaitFor([&] { return c.closeCode >= 0; }, timeoutMs);
-}
-
-bool waitSynced(Client &c)
-{
-    return QTest::qWaitFor([&] { return c.synced; }, 5000);
-}
-
 /// A raw WebSocket client on its own thread that sends a stream of prepared messages as fast
 /// as the socket takes them, and counts what it could send before the server closed it.
 class Flooder
@@ -168,11 +158,11 @@ private Q_SLOTS:
         for (int i = 0; i < 3; ++i) {
             clients.push_back(std::make_unique<Client>(100 + i));
             QVERIFY(clients.back()->open(f.room(QStringLiteral("r"))));
-            QVERIFY(waitSynced(*clients.back()));
+            QVERIFY(clients.back()->waitSynced());
         }
         Client fourth(200);
         fourth.open(f.room(QStringLiteral("r")));
-        QVERIFY(waitClosed(fourth));
+        QVERIFY(fourth.waitClosed());
         QCOMPARE(fourth.closeCode, int(Server::CloseCode::TryAgainLater));
         QVERIFY2(fourth.closeReason.contains(QStringLiteral("too many connections")),
                  qPrintable(fourth.closeReason));
@@ -183,7 +173,7 @@ private Q_SLOTS:
         QTRY_COMPARE(f.server->connectionCount(), 2);
         Client fifth(300);
         QVERIFY(fifth.open(f.room(QStringLiteral("r"))));
-        QVERIFY(waitSynced(fifth));
+        QVERIFY(fifth.waitSynced());
         QCOMPARE(fifth.text(), std::string("still here"));
     }
 
@@ -198,11 +188,11 @@ private Q_SLOTS:
         Client calm(1), noisy(2);
         QVERIFY(calm.open(f.room(QStringLiteral("r"))));
         QVERIFY(noisy.open(f.room(QStringLiteral("r"))));
-        QVERIFY(waitSynced(calm) && waitSynced(noisy));
+        QVERIFY(calm.waitSynced() && noisy.waitSynced());
         for (int i = 0; i < 200; ++i) {
             noisy.ws.sendBinaryMessage(bytes(Protocol::encodeQueryAwareness()));
         }
-        QVERIFY(waitClosed(noisy));
+        QVERIFY(noisy.waitClosed());
         QCOMPARE(noisy.closeCode, int(Server::CloseCode::TooFast));
         QVERIFY2(noisy.closeReason.contains(QStringLiteral("too many messages")),
                  qPrintable(noisy.closeReason));
@@ -228,13 +218,13 @@ private Q_SLOTS:
         Client big(1), other(2);
         QVERIFY(big.open(f.room(QStringLiteral("r"))));
         QVERIFY(other.open(f.room(QStringLiteral("r"))));
-        QVERIFY(waitSynced(big) && waitSynced(other));
+        QVERIFY(big.waitSynced() && other.waitSynced());
         const std::u16string chunk(8000, u'b');
         big.insert(0, chunk); // 8 KB: within the burst
         QTRY_COMPARE(other.text().size(), size_t(8000));
         big.insert(0, chunk);
         big.insert(0, chunk); // 24 KB within a moment: over
-        QVERIFY(waitClosed(big));
+        QVERIFY(big.waitClosed());
         QCOMPARE(big.closeCode, int(Server::CloseCode::TooFast));
         QVERIFY2(big.closeReason.contains(QStringLiteral("too much data")),
                  qPrintable(big.closeReason));
@@ -252,10 +242,10 @@ private Q_SLOTS:
         Client a(1), b(2);
         QVERIFY(a.open(f.room(QStringLiteral("one"))));
         QVERIFY(b.open(f.room(QStringLiteral("two"))));
-        QVERIFY(waitSynced(a) && waitSynced(b));
+        QVERIFY(a.waitSynced() && b.waitSynced());
         Client c(3);
         c.open(f.room(QStringLiteral("three")));
-        QVERIFY(waitClosed(c));
+        QVERIFY(c.waitClosed());
         QCOMPARE(c.closeCode, int(Server::CloseCode::TryAgainLater));
         QVERIFY2(c.closeReason.contains(QStringLiteral("most rooms")), qPrintable(c.closeReason));
         QCOMPARE(f.server->roomCount(), 2);
@@ -264,7 +254,7 @@ private Q_SLOTS:
         QTRY_COMPARE(f.server->connectionCount(), 1);
         Client d(4);
         QVERIFY(d.open(f.room(QStringLiteral("three"))));
-        QVERIFY(waitSynced(d));
+        QVERIFY(d.waitSynced());
         QCOMPARE(f.server->roomCount(), 2);
         QCOMPARE(a.closeCode, -1);
     }
@@ -279,7 +269,7 @@ private Q_SLOTS:
         Client writer(1), keeper(2);
         QVERIFY(writer.open(f.room(QStringLiteral("r"))));
         QVERIFY(keeper.open(f.room(QStringLiteral("r"))));
-        QVERIFY(waitSynced(writer) && waitSynced(keeper));
+        QVERIFY(writer.waitSynced() && keeper.waitSynced());
         writer.insert(0, std::u16string(3500, u'a'));
         QTRY_COMPARE(keeper.text().size(), size_t(3500));
         // Someone holding all of it reconnects: its sync sends everything again (3.5 KB on top
@@ -289,18 +279,18 @@ private Q_SLOTS:
         keeper.closeCode = -1;
         keeper.synced = false;
         QVERIFY(keeper.open(f.room(QStringLiteral("r"))));
-        QVERIFY(waitSynced(keeper));
+        QVERIFY(keeper.waitSynced());
         QTest::qWait(100);
         QCOMPARE(keeper.closeCode, -1);
         // Growing past the limit is refused and closes the writer; nothing of it is kept.
         writer.insert(0, std::u16string(3000, u'b'));
-        QVERIFY(waitClosed(writer));
+        QVERIFY(writer.waitClosed());
         QCOMPARE(writer.closeCode, int(Server::CloseCode::TooLarge));
         QVERIFY2(writer.closeReason.contains(QStringLiteral("room is full")),
                  qPrintable(writer.closeReason));
         Client late(3);
         QVERIFY(late.open(f.room(QStringLiteral("r"))));
-        QVERIFY(waitSynced(late));
+        QVERIFY(late.waitSynced());
         QCOMPARE(late.text(), std::string(3500, 'a'));
         QCOMPARE(keeper.closeCode, -1);
         QCOMPARE(keeper.text(), std::string(3500, 'a'));
@@ -317,11 +307,11 @@ private Q_SLOTS:
         Client a(1), b(2);
         QVERIFY(a.open(f.room(QStringLiteral("one"))));
         QVERIFY(b.open(f.room(QStringLiteral("two"))));
-        QVERIFY(waitSynced(a) && waitSynced(b));
+        QVERIFY(a.waitSynced() && b.waitSynced());
         a.insert(0, std::u16string(5000, u'a'));
         QTRY_VERIFY(f.server->loadedBytes() >= 5000);
         b.insert(0, std::u16string(4000, u'b')); // would take all rooms past 8000 bytes
-        QVERIFY(waitClosed(b));
+        QVERIFY(b.waitClosed());
         QCOMPARE(b.closeCode, int(Server::CloseCode::TryAgainLater));
         QVERIFY2(b.closeReason.contains(QStringLiteral("memory budget")),
                  qPrintable(b.closeReason));
@@ -332,7 +322,7 @@ private Q_SLOTS:
         b.synced = false;
         Client b2(3);
         QVERIFY(b2.open(f.room(QStringLiteral("two"))));
-        QVERIFY(waitSynced(b2));
+        QVERIFY(b2.waitSynced());
         b2.insert(0, u"small");
         Client b3(4);
         QVERIFY(b3.open(f.room(QStringLiteral("two"))));
@@ -347,14 +337,14 @@ private Q_SLOTS:
         Client honest(1), greedy(2);
         QVERIFY(honest.open(f.room(QStringLiteral("r"))));
         QVERIFY(greedy.open(f.room(QStringLiteral("r"))));
-        QVERIFY(waitSynced(honest) && waitSynced(greedy));
+        QVERIFY(honest.waitSynced() && greedy.waitSynced());
         // One connection claiming the presence of 40 clients.
         for (Protocol::ClientId id = 1000; id < 1040; ++id) {
             Protocol::Awareness fake(id);
             fake.setLocalState(Encoding::Any::object({{"user", Encoding::Any(std::string("x"))}}));
             greedy.ws.sendBinaryMessage(bytes(Protocol::encodeAwareness(fake.encodeUpdate({id}))));
         }
-        QVERIFY(waitClosed(greedy));
+        QVERIFY(greedy.waitClosed());
         QCOMPARE(greedy.closeCode, int(Server::CloseCode::BadMessage));
         // What it claimed goes with it.
         const auto claimed = [&honest] {
@@ -368,10 +358,10 @@ private Q_SLOTS:
         // And no single presence state may be large.
         Client bloated(3);
         QVERIFY(bloated.open(f.room(QStringLiteral("r"))));
-        QVERIFY(waitSynced(bloated));
+        QVERIFY(bloated.waitSynced());
         bloated.awareness.setLocalState(
                 Encoding::Any::object({{"user", Encoding::Any(std::string(100 * 1024, 'x'))}}));
-        QVERIFY(waitClosed(bloated));
+        QVERIFY(bloated.waitClosed());
         QCOMPARE(bloated.closeCode, int(Server::CloseCode::TooLarge));
         QVERIFY(!honest.awareness.state(3));
         QCOMPARE(honest.closeCode, -1);
@@ -389,7 +379,7 @@ private Q_SLOTS:
         Client a(1), b(2);
         QVERIFY(a.open(room));
         QVERIFY(b.open(room));
-        QVERIFY(waitSynced(a) && waitSynced(b));
+        QVERIFY(a.waitSynced() && b.waitSynced());
 
         // A types a character every 5 ms; the time until B has it is the latency (an event loop
         // woken by B's document, not a polling wait, which would add up to 10 ms).

@@ -86,6 +86,16 @@ public:
         }
     }
 
+    bool waitSynced(int timeoutMs = 5000)
+    {
+        return QTest::qWaitFor([this] { return synced; }, timeoutMs);
+    }
+    /// Until the server closed the connection (closeCode and closeReason are set).
+    bool waitClosed(int timeoutMs = 5000)
+    {
+        return QTest::qWaitFor([this] { return closeCode >= 0; }, timeoutMs);
+    }
+
     std::string text() { return Tandem::Encoding::toUtf8(doc.getText("text").toString()); }
     void insert(uint64_t at, std::u16string_view s) { doc.getText("text").insert(at, s); }
 

@@ -12,6 +12,7 @@
 #include "core/storage/sqliteroomstore.h"
 #include "tests/support/faultproxy.h"
 #include "tests/support/serveprocess.h"
+#include "tests/support/sessionclient.h"
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
@@ -25,39 +26,10 @@ using Client::Session;
 
 namespace {
 
-QString text(Session &s, const char *name = "t")
-{
-    return QString::fromStdU16String(s.doc().getText(name).toString());
-}
-
-void insert(Session &s, int64_t at, const QString &what, const char *name = "t")
-{
-    Crdt::Text t = s.doc().getText(name);
-    s.doc().transact([&](Crdt::Transaction &tr) { t.insert(tr, at, what.toStdU16String()); });
-}
-
-Client::TransportOptions fastRetries()
-{
-    Client::TransportOptions o;
-    o.initialBackoffMs = 50;
-    o.maxBackoffMs = 200;
-    return o;
-}
-
-/// A client's local store: a real SQLite file.
-struct LocalStore
-{
-    explicit LocalStore(const QString &path) : store(path)
-    {
-        QString error;
-        ok = store.open(&error);
-        if (!ok) {
-            qWarning() << error;
-        }
-    }
-    Storage::SqliteRoomStore store;
-    bool ok = false;
-};
+using Testing::fastRetries;
+using Testing::insert;
+using Testing::LocalStore;
+using Testing::text;
 
 /// `tandem --serve` in process, restartable on the same port and data.
 struct ServerUnderTest

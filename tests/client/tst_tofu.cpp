@@ -14,6 +14,7 @@
 #include "core/server/tls.h"
 #include "core/storage/sqliteroomstore.h"
 #include "tests/support/ports.h"
+#include "tests/support/sessionclient.h"
 
 #include <QSettings>
 #include <QSignalSpy>
@@ -30,35 +31,10 @@ namespace {
 
 constexpr int Wait = 10000;
 
-QString text(Session &s)
-{
-    return QString::fromStdU16String(s.doc().getText("t").toString());
-}
-
-void insert(Session &s, int64_t at, const QString &what)
-{
-    Crdt::Text t = s.doc().getText("t");
-    s.doc().transact([&](Crdt::Transaction &tr) { t.insert(tr, at, what.toStdU16String()); });
-}
-
-Client::TransportOptions fastRetries()
-{
-    Client::TransportOptions o;
-    o.initialBackoffMs = 50;
-    o.maxBackoffMs = 200;
-    return o;
-}
-
-struct LocalStore
-{
-    explicit LocalStore(const QString &path) : store(path)
-    {
-        QString error;
-        ok = store.open(&error);
-    }
-    Storage::SqliteRoomStore store;
-    bool ok = false;
-};
+using Testing::fastRetries;
+using Testing::insert;
+using Testing::LocalStore;
+using Testing::text;
 
 /// A wss:// room server with a self-signed certificate of its own (@p name), restartable on
 /// the same port with the same rooms.
